@@ -1,0 +1,1 @@
+"""pandas frames and metric definitions over Atende's database."""

@@ -1,0 +1,1 @@
+"""WhatsApp channels: the Channel protocol and its implementations (neonize, sandbox)."""

@@ -1,0 +1,131 @@
+"""create_app(settings): the Sanic application with its database, broker and routes."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+from redis.asyncio import Redis
+from sanic import Request, Sanic
+from sanic.response import HTTPResponse, json, raw
+from sanic_ext import Extend
+
+from service.api import register_blueprints
+from service.auth.ratelimit import MemoryCounter, RedisCounter
+from service.clock import Clock, utcnow
+from service.db import close_db, init_db
+from service.errors import JsonErrorHandler
+from service.metrics import CONTENT_TYPE_LATEST, Metrics
+from service.openapi import BEARER
+from service.realtime.broker import InProcessBroker, RedisBroker
+from service.settings import Settings
+
+__all__ = ["create_app"]
+
+_SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+
+
+def create_app(
+    settings: Settings, *, clock: Clock = utcnow, name: str = "atende"
+) -> Sanic[Any, Any]:
+    """The application for these settings; the database opens when the server starts."""
+    if settings.sentry_dsn:
+        import sentry_sdk
+
+        sentry_sdk.init(dsn=settings.sentry_dsn, send_default_pii=False)
+
+    app: Sanic[Any, Any] = Sanic(name, error_handler=JsonErrorHandler(), configure_logging=False)
+    app.config.REQUEST_MAX_SIZE = settings.max_body_bytes
+    app.config.FALLBACK_ERROR_FORMAT = "json"
+    app.config.ACCESS_LOG = False
+    app.config.OAS_UI_DEFAULT = "swagger"
+    app.config.OAS_TITLE = "Atende API"
+    app.config.OAS_DESCRIPTION = "WhatsApp customer service: tickets, contacts, queues, campaigns."
+    app.config.OAS_VERSION = "1"
+    # Our handlers validate input themselves (service.http) so that every error has one shape.
+    app.config.CORS = False
+    Extend(app)
+    app.ext.openapi.add_security_scheme(BEARER, "http", scheme="bearer", bearer_format="JWT")
+
+    app.ctx.settings = settings
+    app.ctx.clock = clock
+    app.ctx.metrics = Metrics()
+    app.ctx.signing_key = settings.signing_key()
+
+    @app.before_server_start
+    async def open_resources(app: Sanic[Any, Any]) -> None:
+        await init_db(settings)
+        if settings.redis_url:
+            app.ctx.redis = Redis.from_url(settings.redis_url, decode_responses=True)
+            app.ctx.broker = RedisBroker(app.ctx.redis)
+            app.ctx.login_counter = RedisCounter(app.ctx.redis)
+        else:
+            app.ctx.redis = None
+            app.ctx.broker = InProcessBroker()
+            app.ctx.login_counter = MemoryCounter()
+
+    @app.after_server_stop
+    async def close_resources(app: Sanic[Any, Any]) -> None:
+        await app.ctx.broker.close()
+        await close_db()
+
+    @app.on_request
+    async def start_request(request: Request) -> None:
+        request.ctx.request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        request.ctx.started = time.perf_counter()
+
+    @app.on_response  # type: ignore[untyped-decorator]
+    async def finish_response(request: Request, response: HTTPResponse) -> None:
+        request_id = getattr(request.ctx, "request_id", None)
+        if request_id:
+            response.headers["X-Request-ID"] = request_id
+        for header, value in _SECURITY_HEADERS.items():
+            response.headers.setdefault(header, value)
+        route = request.route.path if request.route else "unmatched"
+        metrics: Metrics = app.ctx.metrics
+        metrics.requests.labels(request.method, route, str(response.status)).inc()
+        started = getattr(request.ctx, "started", None)
+        if started is not None:
+            metrics.latency.labels(request.method, route).observe(time.perf_counter() - started)
+        if response.status >= 500:
+            metrics.errors.labels("http").inc()
+
+    @app.get("/health")
+    async def health(request: Request) -> HTTPResponse:
+        """Liveness and readiness: the database and the broker answer."""
+        db_ok = await _database_ok()
+        broker_ok = await app.ctx.broker.ping()
+        status = 200 if db_ok and broker_ok else 503
+        return json(
+            {
+                "status": "ok" if status == 200 else "degraded",
+                "db": "ok" if db_ok else "down",
+                "broker": ("redis" if settings.redis_url else "in-process")
+                if broker_ok
+                else "down",
+            },
+            status=status,
+        )
+
+    @app.get("/metrics")
+    async def metrics(request: Request) -> HTTPResponse:
+        """Prometheus exposition format."""
+        return raw(app.ctx.metrics.render(), content_type=CONTENT_TYPE_LATEST)
+
+    register_blueprints(app)
+    return app
+
+
+async def _database_ok() -> bool:
+    from tortoise import connections
+
+    try:
+        await connections.get("default").execute_query("SELECT 1")
+    except Exception:
+        return False
+    return True

@@ -1,0 +1,1 @@
+"""Realtime: the broker that carries events between workers, and the websocket endpoint."""

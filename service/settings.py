@@ -1,0 +1,106 @@
+"""The one typed settings object, read from the environment."""
+
+from __future__ import annotations
+
+import secrets
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["LogFormat", "Settings"]
+
+
+class LogFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+class Settings(BaseSettings):
+    """Everything the service reads from its environment; tests build one directly."""
+
+    model_config = SettingsConfigDict(
+        env_file=None, extra="ignore", frozen=True, env_ignore_empty=True
+    )
+
+    database_url: str | None = Field(
+        default=None, description="postgres://… for production; unset: SQLite under DATA_DIR"
+    )
+    redis_url: str | None = Field(
+        default=None, description="redis://… for several workers; unset: in-process broker"
+    )
+    secret_key: str | None = Field(
+        default=None,
+        min_length=32,
+        description="signs tokens (32+ characters); unset: generated once and kept in DATA_DIR",
+    )
+    data_dir: Path = Field(default=Path("data"), description="SQLite file, secret key, sessions")
+    media_dir: Path | None = Field(default=None, description="media files; unset: DATA_DIR/media")
+    host: str = Field(default="0.0.0.0", description="address to listen on")
+    port: int = Field(default=8080, ge=1, le=65535, description="HTTP port")
+    workers: int = Field(default=1, ge=1, le=64, description="Sanic worker processes")
+    log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR")
+    log_format: LogFormat = Field(default=LogFormat.text, description="text or json")
+    default_country: str = Field(
+        default="BR", min_length=2, max_length=2, description="region for numbers without +"
+    )
+    sentry_dsn: str | None = Field(default=None, description="error reporting, optional")
+    atende_admin_email: str | None = Field(default=None, description="first admin's email")
+    atende_admin_password: str | None = Field(
+        default=None, description="first admin's password; unset: random, printed once"
+    )
+    max_body_bytes: int = Field(default=20 * 1024 * 1024, ge=1024, description="request limit")
+    login_max_failures: int = Field(
+        default=10, ge=1, description="failed logins per email (and 5x per IP) in 15 minutes"
+    )
+
+    @field_validator("default_country")
+    @classmethod
+    def _upper_country(cls, value: str) -> str:
+        return value.upper()
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return level
+
+    @property
+    def effective_database_url(self) -> str:
+        """The database to use: DATABASE_URL, or the embedded SQLite file."""
+        if self.database_url:
+            url = self.database_url
+            if url.startswith("postgresql://"):
+                url = "postgres://" + url.removeprefix("postgresql://")
+            return url
+        return f"sqlite://{(self.data_dir / 'atende.sqlite3').resolve()}"
+
+    @property
+    def embedded(self) -> bool:
+        """True when running on the embedded defaults (SQLite, in-process broker)."""
+        return not self.database_url and not self.redis_url
+
+    @property
+    def effective_media_dir(self) -> Path:
+        return self.media_dir or self.data_dir / "media"
+
+    def signing_key(self) -> str:
+        """SECRET_KEY, or the one generated on first use and kept in DATA_DIR."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        # O_EXCL so two workers starting together agree on one key.
+        try:
+            with path.open("x") as handle:
+                handle.write(key)
+            path.chmod(0o600)
+        except FileExistsError:
+            return path.read_text().strip()
+        return key

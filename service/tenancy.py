@@ -1,0 +1,40 @@
+"""The one way to reach a company's data: every query of company-owned rows goes through here."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from tortoise.models import Model
+from tortoise.queryset import QuerySet
+
+from service.errors import InvalidFields, NotFound
+
+__all__ = ["get_owned", "owned_ids", "scoped"]
+
+M = TypeVar("M", bound=Model)
+
+
+def scoped(model: type[M], company_id: int) -> QuerySet[M]:
+    """All rows of `model` that belong to the company."""
+    return model.filter(company_id=company_id)
+
+
+async def get_owned(model: type[M], company_id: int, object_id: int, *, lock: bool = False) -> M:
+    """The company's row with this id; another company's row is a 404, like a missing one."""
+    query = scoped(model, company_id).filter(id=object_id)
+    if lock:
+        query = query.select_for_update()
+    found = await query.first()
+    if found is None:
+        raise NotFound(f"{model.__name__} {object_id} not found")
+    return found
+
+
+async def owned_ids(model: type[M], company_id: int, ids: list[int], *, field: str) -> list[M]:
+    """The company's rows with these ids, in the given order; any unknown id is a 422 on `field`."""
+    wanted = list(dict.fromkeys(ids))
+    rows = {row.pk: row for row in await scoped(model, company_id).filter(id__in=wanted)}
+    missing = [i for i in wanted if i not in rows]
+    if missing:
+        raise InvalidFields({field: f"unknown id(s): {', '.join(map(str, missing))}"})
+    return [rows[i] for i in wanted]

@@ -1,0 +1,111 @@
+"""Conversations (tickets) and their messages."""
+
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from tortoise import fields
+from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from service.companies.models import Company
+    from service.connections.models import Connection
+    from service.contacts.models import Contact
+    from service.queues.models import Queue
+    from service.tags.models import Tag
+    from service.users.models import User
+
+
+class TicketStatus(StrEnum):
+    bot = "bot"
+    pending = "pending"
+    open = "open"
+    closed = "closed"
+
+
+class Direction(StrEnum):
+    inbound = "in"
+    outbound = "out"
+
+
+class MessageStatus(StrEnum):
+    pending = "pending"
+    sent = "sent"
+    delivered = "delivered"
+    read = "read"
+    failed = "failed"
+
+
+class Ticket(Model):
+    id = fields.IntField(primary_key=True)
+    company: fields.ForeignKeyRelation["Company"] = fields.ForeignKeyField(
+        "models.Company", related_name="tickets", on_delete=fields.CASCADE
+    )
+    contact: fields.ForeignKeyRelation["Contact"] = fields.ForeignKeyField(
+        "models.Contact", related_name="tickets", on_delete=fields.CASCADE
+    )
+    connection: fields.ForeignKeyRelation["Connection"] = fields.ForeignKeyField(
+        "models.Connection", related_name="tickets", on_delete=fields.CASCADE
+    )
+    queue: fields.ForeignKeyNullableRelation["Queue"] = fields.ForeignKeyField(
+        "models.Queue", related_name="tickets", null=True, on_delete=fields.SET_NULL
+    )
+    user: fields.ForeignKeyNullableRelation["User"] = fields.ForeignKeyField(
+        "models.User", related_name="tickets", null=True, on_delete=fields.SET_NULL
+    )
+    status = fields.CharEnumField(TicketStatus, max_length=10, default=TicketStatus.bot)
+    flow_state: Any = fields.JSONField(default=dict)
+    unread_count = fields.IntField(default=0)
+    rating = fields.SmallIntField(null=True)
+    last_message = fields.TextField(default="")
+    last_message_at = fields.DatetimeField(null=True)
+    tags: fields.ManyToManyRelation["Tag"] = fields.ManyToManyField(
+        "models.Tag", related_name="tickets", through="ticket_tags"
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+    handed_off_at = fields.DatetimeField(null=True)
+    first_agent_reply_at = fields.DatetimeField(null=True)
+    closed_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "tickets"
+        # The inbox lists: by status and queue, newest activity first; an agent's own tickets.
+        indexes = (
+            ("company_id", "status", "queue_id", "last_message_at"),
+            ("company_id", "user_id", "status"),
+            ("contact_id", "connection_id", "status"),
+        )
+
+
+class Message(Model):
+    id = fields.BigIntField(primary_key=True)
+    company: fields.ForeignKeyRelation["Company"] = fields.ForeignKeyField(
+        "models.Company", related_name="messages", on_delete=fields.CASCADE
+    )
+    ticket: fields.ForeignKeyRelation[Ticket] = fields.ForeignKeyField(
+        "models.Ticket", related_name="messages", on_delete=fields.CASCADE
+    )
+    connection: fields.ForeignKeyRelation["Connection"] = fields.ForeignKeyField(
+        "models.Connection", related_name="messages", on_delete=fields.CASCADE
+    )
+    direction = fields.CharEnumField(Direction, max_length=3)
+    body = fields.TextField(default="")
+    media_type = fields.CharField(max_length=20, null=True)
+    media_path = fields.CharField(max_length=500, null=True)
+    media_name = fields.CharField(max_length=255, null=True)
+    channel_message_id = fields.CharField(max_length=128, null=True)
+    quoted_channel_id = fields.CharField(max_length=128, null=True)
+    status = fields.CharEnumField(MessageStatus, max_length=10, default=MessageStatus.pending)
+    error = fields.TextField(null=True)
+    sender_user: fields.ForeignKeyNullableRelation["User"] = fields.ForeignKeyField(
+        "models.User", related_name="sent_messages", null=True, on_delete=fields.SET_NULL
+    )
+    from_bot = fields.BooleanField(default=False)
+    is_note = fields.BooleanField(default=False)
+    processed_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "messages"
+        unique_together = (("connection", "channel_message_id"),)
+        indexes = (("ticket_id", "id"), ("company_id", "created_at"))

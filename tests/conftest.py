@@ -1,0 +1,127 @@
+"""One real server per test session, on Postgres + Redis when DATABASE_URL/REDIS_URL are set,
+on the embedded defaults otherwise. Tests isolate themselves by creating their own companies."""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import httpx
+import pytest
+import pytest_asyncio
+from redis.asyncio import Redis
+from sanic import Sanic
+
+from service.app import create_app
+from service.db import migrate_db
+from service.settings import Settings
+from tests.factories import FakeClock, Tenant, make_tenant
+
+TEST_SECRET = "test-secret-key-of-a-reasonable-length"
+
+
+def _test_redis_url(url: str) -> str:
+    """The same server, database 15: the suite flushes it and must not touch real data."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/15"))
+
+
+@pytest.fixture(scope="session")
+def backend() -> str:
+    return "postgres+redis" if os.environ.get("DATABASE_URL") else "embedded"
+
+
+@pytest_asyncio.fixture(scope="session")
+async def test_settings(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Settings]:
+    data_dir: Path = tmp_path_factory.mktemp("data")
+    database_url = os.environ.get("DATABASE_URL")
+    redis_url = os.environ.get("REDIS_URL")
+    test_db = None
+    if database_url:
+        parts = urlsplit(database_url.replace("postgresql://", "postgres://", 1))
+        test_db = f"atende_test_{uuid.uuid4().hex[:8]}"
+        admin_url = urlunsplit(parts._replace(scheme="postgresql", path="/postgres"))
+        conn = await asyncpg.connect(admin_url)
+        await conn.execute(f'CREATE DATABASE "{test_db}"')
+        await conn.close()
+        database_url = urlunsplit(parts._replace(path=f"/{test_db}"))
+    if redis_url:
+        redis_url = _test_redis_url(redis_url)
+        redis = Redis.from_url(redis_url)
+        await redis.flushdb()
+        await redis.aclose()
+    settings = Settings(
+        database_url=database_url,
+        redis_url=redis_url,
+        data_dir=data_dir,
+        secret_key=TEST_SECRET,
+        login_max_failures=5,
+        log_level="WARNING",
+    )
+    await migrate_db(settings)
+    yield settings
+    if test_db:
+        conn = await asyncpg.connect(admin_url)
+        await conn.execute(f'DROP DATABASE IF EXISTS "{test_db}" WITH (FORCE)')
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture(autouse=True)
+def _reset_clock(clock: FakeClock) -> Iterator[None]:
+    yield
+    clock.reset()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def app(test_settings: Settings, clock: FakeClock) -> AsyncIterator[Sanic[Any, Any]]:
+    Sanic.test_mode = True
+    application = create_app(test_settings, clock=clock, name=f"atende_test_{os.getpid()}")
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    server = await application.create_server(
+        sock=sock,
+        return_asyncio_server=True,
+        access_log=False,
+        asyncio_server_kwargs={"start_serving": False},
+    )
+    assert server is not None
+    await server.startup()
+    await server.before_start()
+    await server.start_serving()
+    await server.after_start()
+    application.ctx.test_base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    yield application
+    await server.before_stop()
+    await server.close()
+    await server.after_stop()
+    sock.close()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def client(app: Sanic[Any, Any]) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=app.ctx.test_base_url, timeout=30) as http:
+        yield http
+
+
+@pytest_asyncio.fixture
+async def tenant(client: httpx.AsyncClient) -> Tenant:
+    """A fresh company and its logged-in admin."""
+    return await make_tenant(client)
+
+
+@pytest_asyncio.fixture
+async def other_tenant(client: httpx.AsyncClient) -> Tenant:
+    """A second company, to prove that one company never reaches another's data."""
+    return await make_tenant(client)

@@ -1,0 +1,141 @@
+"""Login, access tokens, refresh rotation with reuse detection, logout, rate limits, API tokens."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import httpx
+import jwt
+import pytest
+
+from service.auth import actions
+from service.auth.ratelimit import MemoryCounter
+from service.errors import RateLimited, Unauthorized
+from service.users.models import Role
+from tests.conftest import TEST_SECRET
+from tests.factories import PASSWORD, FakeClock, Tenant, log_in
+
+
+async def test_login_returns_tokens_and_user(client: httpx.AsyncClient, tenant: Tenant) -> None:
+    response = await log_in(client, tenant.admin.email)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["user"]["email"] == tenant.admin.email
+    assert body["user"]["role"] == "admin"
+    assert body["expires_in"] == 900
+    claims = jwt.decode(body["access_token"], TEST_SECRET, algorithms=["HS256"])
+    assert claims["exp"] - claims["iat"] == 900
+    me = await client.get(
+        "/api/auth/me", headers={"Authorization": f"Bearer {body['access_token']}"}
+    )
+    assert me.status_code == 200
+    assert me.json()["id"] == tenant.admin.user.id
+
+
+async def test_wrong_password_and_unknown_email_are_the_same_401(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    wrong = await log_in(client, tenant.admin.email, "not the password")
+    unknown = await log_in(client, "nobody-here@example.com", "whatever-it-is")
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.json()["error"]["message"] == unknown.json()["error"]["message"]
+
+
+async def test_missing_malformed_and_forged_tokens_are_401(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/api/auth/me")).status_code == 401
+    bad = await client.get("/api/auth/me", headers={"Authorization": "Bearer not-a-jwt"})
+    assert bad.status_code == 401
+    assert bad.json()["error"]["code"] == "unauthorized"
+    forged = jwt.encode(
+        {"sub": "1", "cid": 1, "typ": "access", "exp": 2**40},
+        "a-different-key-that-is-long-enough-0123456789",
+        algorithm="HS256",
+    )
+    response = await client.get("/api/auth/me", headers={"Authorization": f"Bearer {forged}"})
+    assert response.status_code == 401
+
+
+async def test_access_token_expires_after_15_minutes(
+    client: httpx.AsyncClient, tenant: Tenant, clock: FakeClock
+) -> None:
+    clock.advance(timedelta(minutes=14))
+    assert (await client.get("/api/auth/me", headers=tenant.headers)).status_code == 200
+    clock.advance(timedelta(minutes=2))
+    response = await client.get("/api/auth/me", headers=tenant.headers)
+    assert response.status_code == 401
+    assert "expired" in response.json()["error"]["message"]
+
+
+async def test_refresh_rotates_and_reuse_revokes_the_family(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    first = tenant.admin.refresh_token
+    rotated = await client.post("/api/auth/refresh", json={"refresh_token": first})
+    assert rotated.status_code == 200
+    second = rotated.json()["refresh_token"]
+    assert second != first
+    # The spent token comes back (stolen and replayed): refused, and the family is revoked.
+    replay = await client.post("/api/auth/refresh", json={"refresh_token": first})
+    assert replay.status_code == 401
+    assert "reused" in replay.json()["error"]["message"]
+    after = await client.post("/api/auth/refresh", json={"refresh_token": second})
+    assert after.status_code == 401
+
+
+async def test_logout_ends_the_refresh_token(client: httpx.AsyncClient, tenant: Tenant) -> None:
+    token = tenant.admin.refresh_token
+    assert (await client.post("/api/auth/logout", json={"refresh_token": token})).status_code == 204
+    response = await client.post("/api/auth/refresh", json={"refresh_token": token})
+    assert response.status_code == 401
+
+
+async def test_deactivated_user_loses_access_at_once(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    agent = await tenant.member(Role.agent)
+    agent.user.is_active = False
+    await agent.user.save()
+    assert (await client.get("/api/auth/me", headers=agent.headers)).status_code == 401
+
+
+async def test_failed_logins_are_limited_per_email(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    email = tenant.admin.email
+    for _ in range(5):  # login_max_failures in the test settings
+        assert (await log_in(client, email, "wrong password")).status_code == 401
+    limited = await log_in(client, email, PASSWORD)
+    assert limited.status_code == 429
+    assert int(limited.headers["Retry-After"]) > 0
+    assert limited.json()["error"]["code"] == "rate_limited"
+
+
+async def test_failed_logins_are_limited_per_ip(tenant: Tenant) -> None:
+    counter = MemoryCounter()
+    common = {"ip": "203.0.113.9", "counter": counter, "max_failures": 2, "key": TEST_SECRET}
+    from service.clock import utcnow
+
+    for attempt in range(10):  # 5 x max_failures, spread over emails so no email is limited
+        with pytest.raises(Unauthorized):
+            await actions.login(
+                email=f"spray{attempt}@example.com", password="x", now=utcnow(), **common
+            )
+    with pytest.raises(RateLimited):
+        await actions.login(email=tenant.admin.email, password=PASSWORD, now=utcnow(), **common)
+
+
+async def test_api_token_acts_for_its_company(client: httpx.AsyncClient, tenant: Tenant) -> None:
+    created = await client.post("/api/api-tokens", json={"name": "crm"}, headers=tenant.headers)
+    assert created.status_code == 201
+    raw = created.json()["token"]
+    assert raw.startswith("atk_")
+    me = await client.get("/api/auth/me", headers={"Authorization": f"Bearer {raw}"})
+    assert me.status_code == 200
+    assert me.json()["company_id"] == tenant.company.id
+    listed = await client.get("/api/api-tokens", headers=tenant.headers)
+    assert [t["token"] for t in listed.json()["items"]] == [None]
+    token_id = created.json()["id"]
+    revoked = await client.delete(f"/api/api-tokens/{token_id}", headers=tenant.headers)
+    assert revoked.status_code == 204
+    me = await client.get("/api/auth/me", headers={"Authorization": f"Bearer {raw}"})
+    assert me.status_code == 401
