@@ -9,10 +9,31 @@ from sanic import Sanic
 from service.audit.api import bp as audit_bp
 from service.auth.api import bp as auth_bp
 from service.auth.api import tokens_bp
+from service.companies.api import bp as companies_bp
+from service.companies.api import plans_bp, settings_bp
+from service.connections.api import bp as connections_bp
+from service.contacts.api import bp as contacts_bp
+from service.queues.api import bp as queues_bp
+from service.quick_replies.api import bp as quick_replies_bp
+from service.tags.api import bp as tags_bp
+from service.users.api import bp as users_bp
 
 __all__ = ["register_blueprints"]
 
 
 def register_blueprints(app: Sanic[Any, Any]) -> None:
-    for blueprint in (auth_bp, tokens_bp, audit_bp):
+    for blueprint in (
+        auth_bp,
+        tokens_bp,
+        users_bp,
+        companies_bp,
+        plans_bp,
+        settings_bp,
+        queues_bp,
+        connections_bp,
+        contacts_bp,
+        tags_bp,
+        quick_replies_bp,
+        audit_bp,
+    ):
         app.blueprint(blueprint)

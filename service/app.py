@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
+import swagger_ui_bundle
 from redis.asyncio import Redis
 from sanic import Request, Sanic
 from sanic.response import HTTPResponse, json, raw
@@ -22,6 +24,8 @@ from service.realtime.broker import InProcessBroker, RedisBroker
 from service.settings import Settings
 
 __all__ = ["create_app"]
+
+WEB_DIR = Path(__file__).parent / "web"
 
 _SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -43,7 +47,10 @@ def create_app(
     app.config.REQUEST_MAX_SIZE = settings.max_body_bytes
     app.config.FALLBACK_ERROR_FORMAT = "json"
     app.config.ACCESS_LOG = False
+    # /docs is Swagger UI from the swagger-ui-bundle package: no CDN, works offline.
     app.config.OAS_UI_DEFAULT = "swagger"
+    app.config.OAS_UI_REDOC = False
+    app.config.OAS_PATH_TO_SWAGGER_HTML = str(WEB_DIR / "docs.html")
     app.config.OAS_TITLE = "Atende API"
     app.config.OAS_DESCRIPTION = "WhatsApp customer service: tickets, contacts, queues, campaigns."
     app.config.OAS_VERSION = "1"
@@ -117,6 +124,8 @@ def create_app(
         """Prometheus exposition format."""
         return raw(app.ctx.metrics.render(), content_type=CONTENT_TYPE_LATEST)
 
+    app.static("/docs/assets", swagger_ui_bundle.swagger_ui_path, name="swagger_assets")
+    app.static("/web", WEB_DIR, name="web")
     register_blueprints(app)
     return app
 

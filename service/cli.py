@@ -66,7 +66,9 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--port", type=int, default=None)
     serve.add_argument("--workers", type=int, default=None)
     commands.add_parser("migrate", help="apply database migrations")
-    admin = commands.add_parser("createadmin", help="create a super-admin or reset its password")
+    admin = commands.add_parser(
+        "createadmin", help="migrate, then create a super-admin or reset its password"
+    )
     admin.add_argument("--email", required=True)
     admin.add_argument("--password", required=True)
     commands.add_parser("demo", help="migrate and seed the demo company")
@@ -82,6 +84,7 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "createadmin":
         if len(args.password) < 8:
             sys.exit("The password needs at least 8 characters.")
+        asyncio.run(migrate_db(settings))
         user = _with_db(settings, partial(set_admin, email=args.email, password=args.password))
         print(f"Super-admin {user.email} is ready.")
     elif args.command == "demo":

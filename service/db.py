@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tortoise import Tortoise
+from tortoise import Tortoise, connections
 from tortoise.migrations.api import migrate
 
 from service.settings import Settings
@@ -61,6 +61,9 @@ async def init_db(settings: Settings) -> None:
     # The global fallback makes the connections visible to every task (request handlers run
     # in tasks that do not inherit the start-up listener's context).
     await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
+    # Connect now rather than on first use: a request cancelled by its client while the
+    # SQLite connection is being opened would leave it half-open and every later query hanging.
+    await connections.get("default").execute_query("SELECT 1")
 
 
 async def close_db() -> None:

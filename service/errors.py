@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from sanic import Request
-from sanic.exceptions import SanicException
+from sanic.exceptions import RequestCancelled, SanicException
 from sanic.handlers import ErrorHandler
 from sanic.response import HTTPResponse, json
 
@@ -19,6 +19,7 @@ __all__ = [
     "InvalidFields",
     "JsonErrorHandler",
     "NotFound",
+    "PlanLimitReached",
     "RateLimited",
     "Unauthorized",
     "fields_from_validation_error",
@@ -56,6 +57,10 @@ class Unauthorized(ApiError):
 
 class Forbidden(ApiError):
     status, code = 403, "forbidden"
+
+
+class PlanLimitReached(Forbidden):
+    code = "plan_limit"
 
 
 class NotFound(ApiError):
@@ -135,6 +140,10 @@ class JsonErrorHandler(ErrorHandler):
                 request_id=request_id,
                 headers=exception.headers,
             )
+        if isinstance(exception, RequestCancelled):
+            # The client went away: nobody reads this answer, and it is not our bug.
+            log.debug("request %s cancelled by its client", request_id)
+            return error_response(499, "cancelled", "The client closed the request")
         if isinstance(exception, SanicException) and exception.status_code < 500:
             status = exception.status_code
             headers = dict(getattr(exception, "headers", None) or {})

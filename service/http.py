@@ -16,6 +16,7 @@ from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 from service.errors import BadRequest, InvalidFields, fields_from_validation_error
+from service.tenancy import id_in_range
 
 __all__ = [
     "Page",
@@ -56,6 +57,8 @@ def parse_body(request: Request, model: type[T]) -> T:
             payload = json.loads(request.body)
         except (ValueError, UnicodeDecodeError) as exc:
             raise BadRequest("The body is not valid JSON") from exc
+        except RecursionError as exc:
+            raise BadRequest("The body nests too deeply") from exc
     if not isinstance(payload, dict):
         raise InvalidFields({"body": "must be a JSON object"})
     try:
@@ -87,13 +90,14 @@ def _encode_cursor(last_id: int) -> str:
     return base64.urlsafe_b64encode(f"id:{last_id}".encode()).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str) -> int:
+def _decode_cursor(cursor: str, model: type[Model]) -> int:
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         kind, _, value = text.partition(":")
-        if kind != "id":
+        last_id = int(value)
+        if kind != "id" or not id_in_range(model, last_id):
             raise ValueError(kind)
-        return int(value)
+        return last_id
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
         raise InvalidFields({"cursor": "is not a cursor this API gave out"}) from exc
 
@@ -107,7 +111,7 @@ async def paginate(
 ) -> Page:
     """One page of `query` by id, with the cursor of the next page (None on the last)."""
     if page.cursor is not None:
-        last_id = _decode_cursor(page.cursor)
+        last_id = _decode_cursor(page.cursor, query.model)
         query = query.filter(id__lt=last_id) if newest_first else query.filter(id__gt=last_id)
     rows = await query.order_by("-id" if newest_first else "id").limit(page.limit + 1)
     has_more = len(rows) > page.limit

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from sanic_ext import openapi
 from sanic_ext.extensions.openapi.builders import SpecificationBuilder
 from sanic_ext.extensions.openapi.definitions import Parameter
+from sanic_ext.extensions.openapi.types import Schema
 
 __all__ = ["BEARER", "documented", "register_models"]
 
@@ -23,6 +24,17 @@ _NULL = {"type": "null"}
 _registered: set[str] = set()
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _RawSchema(Schema):
+    """A schema given as JSON, which sanic-ext would otherwise introspect as a Python object."""
+
+    def __init__(self, raw: dict[str, Any]) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._raw = raw
+
+    def serialize(self) -> dict[str, Any]:
+        return self._raw
 
 
 def _to_oas30(node: Any) -> Any:
@@ -97,10 +109,10 @@ def documented(
         if body is not None:
             handler = openapi.body(_ref(body), required=True)(handler)
         if query is not None:
-            register_models(query)
-            properties = _to_oas30(query.model_json_schema(ref_template=_REF)).get("properties", {})
-            for name, schema in properties.items():
-                parameter = Parameter(name, schema, "query")
+            schema = _to_oas30(query.model_json_schema(ref_template=_REF))
+            required = set(schema.get("required", []))
+            for name, field in schema.get("properties", {}).items():
+                parameter = Parameter(name, _RawSchema(field), "query", required=name in required)
                 handler = openapi.parameter(parameter=parameter)(handler)
         if page_of is not None:
             handler = openapi.response(status, _ref(page_of, many=True), "a page")(handler)

@@ -4,14 +4,25 @@ from __future__ import annotations
 
 from typing import TypeVar
 
+from tortoise.fields import BigIntField
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 from service.errors import InvalidFields, NotFound
 
-__all__ = ["get_owned", "owned_ids", "scoped"]
+__all__ = ["get_owned", "id_in_range", "owned_ids", "scoped"]
 
 M = TypeVar("M", bound=Model)
+
+_INT_MAX, _BIGINT_MAX = 2**31 - 1, 2**63 - 1
+
+
+def id_in_range(model: type[Model], object_id: int) -> bool:
+    """Whether the id fits the model's key column: a larger one (e.g. from a URL) matches
+    nothing, and Postgres would refuse to compare it rather than say so."""
+    pk = model._meta.fields_map[model._meta.pk_attr]
+    limit = _BIGINT_MAX if isinstance(pk, BigIntField) else _INT_MAX
+    return 0 < object_id <= limit
 
 
 def scoped(model: type[M], company_id: int) -> QuerySet[M]:
@@ -21,6 +32,8 @@ def scoped(model: type[M], company_id: int) -> QuerySet[M]:
 
 async def get_owned(model: type[M], company_id: int, object_id: int, *, lock: bool = False) -> M:
     """The company's row with this id; another company's row is a 404, like a missing one."""
+    if not id_in_range(model, object_id):
+        raise NotFound(f"{model.__name__} {object_id} not found")
     query = scoped(model, company_id).filter(id=object_id)
     if lock:
         query = query.select_for_update()
@@ -33,7 +46,8 @@ async def get_owned(model: type[M], company_id: int, object_id: int, *, lock: bo
 async def owned_ids(model: type[M], company_id: int, ids: list[int], *, field: str) -> list[M]:
     """The company's rows with these ids, in the given order; any unknown id is a 422 on `field`."""
     wanted = list(dict.fromkeys(ids))
-    rows = {row.pk: row for row in await scoped(model, company_id).filter(id__in=wanted)}
+    in_range = [i for i in wanted if id_in_range(model, i)]
+    rows = {row.pk: row for row in await scoped(model, company_id).filter(id__in=in_range)}
     missing = [i for i in wanted if i not in rows]
     if missing:
         raise InvalidFields({field: f"unknown id(s): {', '.join(map(str, missing))}"})

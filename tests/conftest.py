@@ -87,6 +87,12 @@ def _reset_clock(clock: FakeClock) -> Iterator[None]:
 async def app(test_settings: Settings, clock: FakeClock) -> AsyncIterator[Sanic[Any, Any]]:
     Sanic.test_mode = True
     application = create_app(test_settings, clock=clock, name=f"atende_test_{os.getpid()}")
+
+    async def boom(request: Any) -> None:
+        raise RuntimeError("a bug, on purpose")
+
+    # A route with a bug, to see what a 500 looks like (only in the test app).
+    application.add_route(boom, "/__test__/boom")
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))

@@ -13,6 +13,7 @@ from service.audit.schemas import AuditEntryOut, AuditQuery
 from service.auth.guard import requires
 from service.auth.tokens import Principal
 from service.http import paginate, parse_query, respond
+from service.openapi import documented
 from service.tenancy import scoped
 from service.users.models import Role
 
@@ -24,6 +25,7 @@ async def _entries_out(rows: Sequence[AuditLog]) -> list[Any]:
 
 
 @bp.get("/")
+@documented(query=AuditQuery, page_of=AuditEntryOut)
 @requires(Role.admin)
 async def list_audit_log(request: Request, principal: Principal) -> HTTPResponse:
     """Admin changes of the company, newest first."""

@@ -76,7 +76,7 @@ async def login(
             raise RateLimited(
                 "Too many failed logins; try again later", retry_after=max(retry_after, 1)
             )
-    user = await User.get_or_none(email=email, is_active=True)
+    user = await User.get_or_none(email=email, is_active=True, company__is_active=True)
     if not verify_password(user.password_hash if user else None, password) or user is None:
         await counter.hit(email_key, LOGIN_WINDOW_SECONDS)
         await counter.hit(ip_key, LOGIN_WINDOW_SECONDS)
@@ -101,7 +101,11 @@ async def refresh(*, raw_token: str, key: str, now: datetime) -> IssuedTokens:
         raise Unauthorized("Refresh token reused; all sessions of this login were revoked")
     if token.expires_at <= now:
         raise Unauthorized("Refresh token expired")
-    user = await User.get_or_none(id=token.user_id, is_active=True)  # type: ignore[attr-defined]
+    user = await User.get_or_none(
+        id=token.user_id,  # type: ignore[attr-defined]
+        is_active=True,
+        company__is_active=True,
+    )
     if user is None:
         raise Unauthorized("User no longer active")
     return await _issue(user, family=token.family, key=key, now=now)

@@ -14,8 +14,10 @@ from service.auth.models import ApiToken
 from service.auth.schemas import ApiTokenCreate, ApiTokenOut, LoginBody, RefreshBody, TokenPair
 from service.auth.tokens import Principal
 from service.http import PageQuery, paginate, parse_body, parse_query, respond
+from service.openapi import documented
 from service.tenancy import get_owned, scoped
 from service.users.models import Role
+from service.users.schemas import UserOut
 from service.users.service import get_user, user_out
 
 bp = Blueprint("auth", url_prefix="/api/auth")
@@ -32,6 +34,7 @@ async def _pair(issued: actions.IssuedTokens) -> TokenPair:
 
 
 @bp.post("/login")
+@documented(body=LoginBody, response=TokenPair, secured=False)
 async def login(request: Request) -> HTTPResponse:
     """Email and password for an access token (15 minutes) and a refresh token."""
     body = parse_body(request, LoginBody)
@@ -49,6 +52,7 @@ async def login(request: Request) -> HTTPResponse:
 
 
 @bp.post("/refresh")
+@documented(body=RefreshBody, response=TokenPair, secured=False)
 async def refresh(request: Request) -> HTTPResponse:
     """A new token pair; the refresh token presented is spent."""
     body = parse_body(request, RefreshBody)
@@ -59,6 +63,7 @@ async def refresh(request: Request) -> HTTPResponse:
 
 
 @bp.post("/logout")
+@documented(body=RefreshBody, status=204, secured=False)
 async def logout(request: Request) -> HTTPResponse:
     """Ends the login the refresh token belongs to."""
     body = parse_body(request, RefreshBody)
@@ -67,6 +72,7 @@ async def logout(request: Request) -> HTTPResponse:
 
 
 @bp.get("/me")
+@documented(response=UserOut)
 @requires()
 async def me(request: Request, principal: Principal) -> HTTPResponse:
     """The logged-in user."""
@@ -81,6 +87,7 @@ async def _tokens_out(rows: Sequence[ApiToken]) -> list[Any]:
 
 
 @tokens_bp.get("/")
+@documented(query=PageQuery, page_of=ApiTokenOut)
 @requires(Role.admin)
 async def list_api_tokens(request: Request, principal: Principal) -> HTTPResponse:
     """The company's API tokens (never their values)."""
@@ -90,6 +97,7 @@ async def list_api_tokens(request: Request, principal: Principal) -> HTTPRespons
 
 
 @tokens_bp.post("/")
+@documented(body=ApiTokenCreate, response=ApiTokenOut, status=201)
 @requires(Role.admin)
 async def create_api_token(request: Request, principal: Principal) -> HTTPResponse:
     """A new API token; its value is in this response and nowhere else, ever."""
@@ -103,6 +111,7 @@ async def create_api_token(request: Request, principal: Principal) -> HTTPRespon
 
 
 @tokens_bp.delete("/<token_id:int>")
+@documented(status=204)
 @requires(Role.admin)
 async def revoke_api_token(request: Request, principal: Principal, token_id: int) -> HTTPResponse:
     """Revokes an API token at once."""

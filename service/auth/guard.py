@@ -32,7 +32,9 @@ async def authenticate(request: Request) -> Principal:
     token = _bearer(request)
     now = request.app.ctx.clock()
     if token.startswith(API_TOKEN_PREFIX):
-        api_token = await ApiToken.get_or_none(token_hash=hash_token(token), revoked_at=None)
+        api_token = await ApiToken.get_or_none(
+            token_hash=hash_token(token), revoked_at=None, company__is_active=True
+        )
         if api_token is None:
             raise Unauthorized("Invalid API token")
         await ApiToken.filter(id=api_token.id).update(last_used_at=now)
@@ -42,8 +44,11 @@ async def authenticate(request: Request) -> Principal:
             api_token_id=api_token.id,
         )
     claims = decode_access_token(token, key=request.app.ctx.signing_key, now=now)
-    # The user is read again so that a deactivated or demoted user loses access at once.
-    user = await User.get_or_none(id=int(claims["sub"]), company_id=claims["cid"], is_active=True)
+    # The user is read again so that a deactivated or demoted user (or a deactivated company)
+    # loses access at once.
+    user = await User.get_or_none(
+        id=int(claims["sub"]), company_id=claims["cid"], is_active=True, company__is_active=True
+    )
     if user is None:
         raise Unauthorized("User no longer active")
     return Principal(

@@ -139,3 +139,19 @@ async def test_api_token_acts_for_its_company(client: httpx.AsyncClient, tenant:
     assert revoked.status_code == 204
     me = await client.get("/api/auth/me", headers={"Authorization": f"Bearer {raw}"})
     assert me.status_code == 401
+
+
+async def test_a_deactivated_company_loses_access(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    created = await client.post("/api/api-tokens", json={"name": "erp"}, headers=tenant.headers)
+    api_headers = {"Authorization": f"Bearer {created.json()['token']}"}
+    tenant.company.is_active = False
+    await tenant.company.save()
+    assert (await client.get("/api/auth/me", headers=tenant.headers)).status_code == 401
+    assert (await client.get("/api/auth/me", headers=api_headers)).status_code == 401
+    assert (await log_in(client, tenant.admin.email)).status_code == 401
+    refreshed = await client.post(
+        "/api/auth/refresh", json={"refresh_token": tenant.admin.refresh_token}
+    )
+    assert refreshed.status_code == 401

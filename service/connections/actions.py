@@ -1,0 +1,176 @@
+"""Every write of connections (admins); a company with connections always has one default."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from service.audit.actions import record_change, snapshot
+from service.auth.tokens import Principal
+from service.companies.limits import check_plan_limit
+from service.companies.models import Company
+from service.connections.models import Connection
+from service.connections.schemas import ConnectionCreate, ConnectionUpdate
+from service.connections.service import get_connection
+from service.errors import Conflict, InvalidFields
+from service.queues.models import Queue
+from service.tenancy import owned_ids, scoped
+from service.tickets.models import Ticket
+
+__all__ = ["create_connection", "delete_connection", "update_connection"]
+
+_NAME_TAKEN = "A connection with this name already exists"
+
+
+async def _lock_company(company_id: int) -> None:
+    # One connection write per company at a time on Postgres (SQLite has one writer anyway),
+    # so that "exactly one default" and the plan limit hold under concurrent requests.
+    await Company.filter(id=company_id).select_for_update().first()
+
+
+async def _check_name_free(company_id: int, name: str, *, excluding: int | None = None) -> None:
+    query = scoped(Connection, company_id).filter(name__iexact=name)
+    if excluding is not None:
+        query = query.exclude(id=excluding)
+    if await query.exists():
+        raise Conflict(_NAME_TAKEN, fields={"name": "already in use"})
+
+
+async def _audit_snapshot(connection: Connection) -> dict[str, Any]:
+    queue_ids = sorted(await connection.queues.all().values_list("id", flat=True))
+    return snapshot(connection, queue_ids=queue_ids)
+
+
+async def _set_default(actor: Principal, connection: Connection, is_default: bool) -> None:
+    """Flip one connection's default flag, with its own audit entry."""
+    before = await _audit_snapshot(connection)
+    connection.is_default = is_default
+    await connection.save(update_fields=["is_default", "updated_at"])
+    await record_change(
+        actor=actor,
+        action="update",
+        object_type="connection",
+        object_id=connection.id,
+        before=before,
+        after=await _audit_snapshot(connection),
+    )
+
+
+async def _unset_other_defaults(actor: Principal, *, keep_id: int | None) -> None:
+    others = scoped(Connection, actor.company_id).filter(is_default=True)
+    if keep_id is not None:
+        others = others.exclude(id=keep_id)
+    for other in await others:
+        await _set_default(actor, other, False)
+
+
+async def create_connection(*, actor: Principal, data: ConnectionCreate) -> Connection:
+    """A new connection (the company's first one becomes its default)."""
+    async with in_transaction():
+        await _lock_company(actor.company_id)
+        queues = await owned_ids(Queue, actor.company_id, data.queue_ids, field="queue_ids")
+        await _check_name_free(actor.company_id, data.name)
+        await check_plan_limit(company_id=actor.company_id, resource="connections")
+        is_first = not await scoped(Connection, actor.company_id).exists()
+        is_default = data.is_default or is_first
+        if is_default:
+            await _unset_other_defaults(actor, keep_id=None)
+        try:
+            connection = await Connection.create(
+                company_id=actor.company_id,
+                **data.model_dump(exclude={"queue_ids", "is_default"}),
+                is_default=is_default,
+            )
+        except IntegrityError as exc:
+            raise Conflict(_NAME_TAKEN, fields={"name": "already in use"}) from exc
+        if queues:
+            await connection.queues.add(*queues)
+        await record_change(
+            actor=actor,
+            action="create",
+            object_type="connection",
+            object_id=connection.id,
+            after=await _audit_snapshot(connection),
+        )
+    return connection
+
+
+async def update_connection(
+    *, actor: Principal, connection_id: int, data: ConnectionUpdate
+) -> Connection:
+    """Change the fields the body sets; making one default un-defaults the others."""
+    changes = data.changes()
+    async with in_transaction():
+        await _lock_company(actor.company_id)
+        connection = await get_connection(
+            company_id=actor.company_id, connection_id=connection_id, lock=True
+        )
+        before = await _audit_snapshot(connection)
+        channel = changes.pop("channel", connection.channel)
+        if channel != connection.channel:
+            raise InvalidFields(
+                {"channel": "cannot change after creation; create another connection instead"}
+            )
+        queue_ids: list[int] | None = changes.pop("queue_ids", None)
+        queues = (
+            None
+            if queue_ids is None
+            else await owned_ids(Queue, actor.company_id, queue_ids, field="queue_ids")
+        )
+        if changes.get("is_default") is False and connection.is_default:
+            raise InvalidFields(
+                {"is_default": "a company always has a default connection; make another default"}
+            )
+        if "name" in changes and changes["name"] != connection.name:
+            await _check_name_free(actor.company_id, changes["name"], excluding=connection.id)
+        if changes.get("is_default") and not connection.is_default:
+            await _unset_other_defaults(actor, keep_id=connection.id)
+        connection.update_from_dict(changes)
+        try:
+            await connection.save()
+        except IntegrityError as exc:
+            raise Conflict(_NAME_TAKEN, fields={"name": "already in use"}) from exc
+        if queues is not None:
+            await connection.queues.clear()
+            if queues:
+                await connection.queues.add(*queues)
+        await record_change(
+            actor=actor,
+            action="update",
+            object_type="connection",
+            object_id=connection.id,
+            before=before,
+            after=await _audit_snapshot(connection),
+        )
+    return connection
+
+
+async def delete_connection(*, actor: Principal, connection_id: int) -> None:
+    """Delete a connection that has no tickets; when it was the default, the oldest remaining
+    one becomes default. One with history is deactivated instead (is_active=false)."""
+    async with in_transaction():
+        await _lock_company(actor.company_id)
+        connection = await get_connection(
+            company_id=actor.company_id, connection_id=connection_id, lock=True
+        )
+        # Deleting would cascade to every ticket and message it carried.
+        if await Ticket.filter(connection_id=connection.id).exists():
+            raise Conflict(
+                "This connection has conversations; deactivate it (is_active=false) to keep them"
+            )
+        before = await _audit_snapshot(connection)
+        was_default = connection.is_default
+        await connection.delete()
+        await record_change(
+            actor=actor,
+            action="delete",
+            object_type="connection",
+            object_id=connection_id,
+            before=before,
+        )
+        if was_default:
+            oldest = await scoped(Connection, actor.company_id).order_by("created_at", "id").first()
+            if oldest is not None:
+                await _set_default(actor, oldest, True)

@@ -1,0 +1,68 @@
+"""Phone numbers as people type them (or as WhatsApp names them) turned into E.164."""
+
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+
+__all__ = ["INVALID_NUMBER", "normalize_number"]
+
+INVALID_NUMBER = "is not a valid phone number"
+# Longer than any number written by a person; keeps the parser's work bounded.
+_MAX_INPUT = 64
+_JID_SUFFIXES = ("@s.whatsapp.net", "@c.us")
+_PUNCTUATED_DIGITS = re.compile(r"^[\d\s().-]+$")
+
+
+def _parse(text: str, region: str | None) -> phonenumbers.PhoneNumber | None:
+    try:
+        return phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+
+
+def _e164(number: phonenumbers.PhoneNumber) -> str:
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _from_jid(jid: str) -> str:
+    user = jid.split("@", 1)[0].split(":", 1)[0]  # "5511...:12@s.whatsapp.net" names a device
+    if not user.isdigit():
+        raise ValueError(INVALID_NUMBER)
+    number = _parse("+" + user, None)
+    # WhatsApp vouches for its own ids: older Brazilian mobiles keep the 8-digit form that
+    # the numbering plan no longer calls valid, so a possible number is enough here.
+    if number is None or not phonenumbers.is_possible_number(number):
+        raise ValueError(INVALID_NUMBER)
+    return _e164(number)
+
+
+def normalize_number(raw: str, default_country: str) -> str:
+    """The number in E.164 (`+5511987654321`); ValueError("is not a valid phone number") if not one.
+
+    Accepts international numbers (`+55 11 98765-4321`), national ones read in
+    `default_country` (`(11) 98765-4321`), digits with the country code but no `+`
+    (`5511987654321`) and WhatsApp ids (`5511987654321@s.whatsapp.net`).
+    """
+    text = raw.strip()
+    if not text or len(text) > _MAX_INPUT:
+        raise ValueError(INVALID_NUMBER)
+    if "@" in text:
+        if not text.lower().endswith(_JID_SUFFIXES):
+            raise ValueError(INVALID_NUMBER)
+        return _from_jid(text)
+    if text.startswith("+"):
+        number = _parse(text, None)
+        if number is not None and phonenumbers.is_valid_number(number):
+            return _e164(number)
+        raise ValueError(INVALID_NUMBER)
+    number = _parse(text, default_country.upper())
+    if number is not None and phonenumbers.is_valid_number(number):
+        return _e164(number)
+    if _PUNCTUATED_DIGITS.match(text):
+        digits = "".join(ch for ch in text if ch.isdigit())
+        number = _parse("+" + digits, None)
+        if number is not None and phonenumbers.is_valid_number(number):
+            return _e164(number)
+    raise ValueError(INVALID_NUMBER)

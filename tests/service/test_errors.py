@@ -1,0 +1,120 @@
+"""Every error has one JSON shape and the right status; a user's mistake is never a 500."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+
+import httpx
+import pytest
+
+from tests.factories import Tenant
+
+
+def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, object]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    error: dict[str, object] = response.json()["error"]
+    assert error["code"] == code
+    assert isinstance(error["message"], str)
+    assert error["message"]
+    return error
+
+
+async def test_malformed_json_is_400(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/api/auth/login", content=b'{"email": ', headers={"content-type": "application/json"}
+    )
+    assert_error(response, 400, "bad_request")
+
+
+async def test_wrong_types_and_missing_fields_are_422_naming_them(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.post("/api/auth/login", json={"email": 42})
+    error = assert_error(response, 422, "invalid")
+    assert set(error["fields"]) == {"email", "password"}  # type: ignore[arg-type]
+
+
+async def test_a_body_that_is_not_an_object_is_422(client: httpx.AsyncClient) -> None:
+    response = await client.post("/api/auth/login", json=["a", "list"])
+    error = assert_error(response, 422, "invalid")
+    assert "body" in error["fields"]  # type: ignore[operator]
+
+
+async def test_unknown_fields_are_422(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/api/auth/login", json={"email": "a@b.co", "password": "x", "admin": True}
+    )
+    error = assert_error(response, 422, "invalid")
+    assert "admin" in error["fields"]  # type: ignore[operator]
+
+
+async def test_unknown_route_is_404_json(client: httpx.AsyncClient) -> None:
+    assert_error(await client.get("/api/no-such-thing"), 404, "not_found")
+    assert_error(await client.get("/nothing/here"), 404, "not_found")
+
+
+async def test_wrong_method_is_405_json(client: httpx.AsyncClient) -> None:
+    assert_error(await client.delete("/api/auth/login"), 405, "method_not_allowed")
+
+
+async def test_body_over_the_limit_is_413(client: httpx.AsyncClient) -> None:
+    # The server answers on the declared length, before the body arrives, and closes; a raw
+    # socket reads that answer where an HTTP client still busy sending would see a reset.
+    limit = 20 * 1024 * 1024  # Settings.max_body_bytes default
+    url = httpx.URL(str(client.base_url))
+    reader, writer = await asyncio.open_connection(url.host, url.port)
+    writer.write(
+        b"POST /api/auth/login HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+        + f"Content-Length: {limit + 1}\r\n\r\n".encode()
+        + b'{"email": "'
+    )
+    await writer.drain()
+    raw = await reader.read(65536)
+    writer.close()
+    head, _, body = raw.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 413"), head
+    assert json.loads(body)["error"]["code"] == "payload_too_large"
+
+
+async def test_a_bug_is_a_logged_500_carrying_the_request_id(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.ERROR, logger="atende.errors"):
+        response = await client.get("/__test__/boom", headers={"X-Request-ID": "req-abc-123"})
+    error = assert_error(response, 500, "internal")
+    assert error["request_id"] == "req-abc-123"
+    assert response.headers["X-Request-ID"] == "req-abc-123"
+    assert "a bug, on purpose" not in response.text  # internals stay in the log
+    assert any("req-abc-123" in record.getMessage() for record in caplog.records)
+
+
+async def test_every_response_carries_a_request_id(client: httpx.AsyncClient) -> None:
+    response = await client.get("/health")
+    assert len(response.headers["X-Request-ID"]) == 32
+
+
+async def test_deeply_nested_json_is_400(client: httpx.AsyncClient) -> None:
+    body = b"[" * 100_000 + b"]" * 100_000
+    response = await client.post(
+        "/api/auth/login", content=body, headers={"content-type": "application/json"}
+    )
+    assert_error(response, 400, "bad_request")
+
+
+async def test_ids_beyond_the_key_column_are_404(client: httpx.AsyncClient, tenant: Tenant) -> None:
+    response = await client.delete(f"/api/api-tokens/{2**40}", headers=tenant.headers)
+    assert_error(response, 404, "not_found")
+
+
+async def test_forged_cursors_are_422(client: httpx.AsyncClient, tenant: Tenant) -> None:
+    import base64
+
+    for forged in ("not-base64!", base64.urlsafe_b64encode(f"id:{2**40}".encode()).decode()):
+        response = await client.get(
+            "/api/api-tokens", params={"cursor": forged}, headers=tenant.headers
+        )
+        error = assert_error(response, 422, "invalid")
+        assert "cursor" in error["fields"]  # type: ignore[operator]

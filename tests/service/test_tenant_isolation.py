@@ -1,0 +1,94 @@
+"""Another company's objects are a 404 on every route that takes an id, and stay unchanged.
+
+The routes are read from the running app, so a new route with an id is covered as soon as
+it exists (or this test says which object it does not know how to make)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+from sanic import Sanic
+
+from tests.factories import Tenant, unique, unique_email
+
+# Routes that manage the installation itself (super-admins only), not a company's data.
+_NOT_COMPANY_DATA = ("api/companies", "api/plans")
+
+
+async def _make_objects(client: httpx.AsyncClient, tenant: Tenant) -> dict[str, int]:
+    """One object of every kind in `tenant`, keyed by the route prefix that reaches it."""
+    headers = tenant.headers
+
+    async def post(path: str, body: dict[str, Any]) -> int:
+        response = await client.post(path, json=body, headers=headers)
+        assert response.status_code == 201, (path, response.text)
+        object_id: int = response.json()["id"]
+        return object_id
+
+    queue_id = await post("/api/queues", {"name": unique("queue")})
+    return {
+        "api/queues": queue_id,
+        "api/users": await post(
+            "/api/users",
+            {"name": "Ana", "email": unique_email(), "password": "long enough", "role": "agent"},
+        ),
+        "api/connections": await post(
+            "/api/connections", {"name": unique("conn"), "channel": "sandbox"}
+        ),
+        "api/contacts": await post(
+            "/api/contacts", {"name": "Cliente", "number": "+55 11 98765-4321"}
+        ),
+        "api/tags": await post("/api/tags", {"name": unique("tag")}),
+        "api/quick-replies": await post(
+            "/api/quick-replies", {"shortcut": unique("qr").lower(), "text": "Olá!"}
+        ),
+        "api/api-tokens": await post("/api/api-tokens", {"name": "integration"}),
+    }
+
+
+def _id_routes(app: Sanic[Any, Any]) -> list[tuple[str, str]]:
+    routes = []
+    for route in app.router.routes:
+        if "<" not in route.path or not route.path.startswith("api/"):
+            continue
+        for method in sorted(route.methods - {"HEAD", "OPTIONS"}):
+            routes.append((method, route.path))
+    return routes
+
+
+async def _snapshot(client: httpx.AsyncClient, tenant: Tenant, objects: dict[str, int]) -> Any:
+    views = {}
+    for prefix, object_id in objects.items():
+        if prefix == "api/api-tokens":  # no GET by id: its list shows it
+            response = await client.get("/api/api-tokens", headers=tenant.headers)
+        else:
+            response = await client.get(f"/{prefix}/{object_id}", headers=tenant.headers)
+        assert response.status_code == 200, (prefix, response.text)
+        views[prefix] = response.json()
+    return views
+
+
+async def test_every_id_route_is_404_for_another_company(
+    app: Sanic[Any, Any], client: httpx.AsyncClient, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    objects = await _make_objects(client, tenant)
+    before = await _snapshot(client, tenant, objects)
+    checked, unknown, leaks = 0, [], []
+    for method, path in _id_routes(app):
+        if path.startswith(_NOT_COMPANY_DATA):
+            continue
+        prefix = next((p for p in objects if path.startswith(p + "/")), None)
+        if prefix is None:
+            unknown.append(f"{method} /{path}")
+            continue
+        url = "/" + re.sub(r"<[^>]+>", str(objects[prefix]), path, count=1)
+        response = await client.request(method, url, json={}, headers=other_tenant.headers)
+        checked += 1
+        if response.status_code != 404:
+            leaks.append(f"{method} {url} -> {response.status_code} {response.text[:200]}")
+    assert not unknown, f"teach _make_objects to make objects for: {unknown}"
+    assert not leaks, leaks
+    assert checked >= 15
+    assert await _snapshot(client, tenant, objects) == before
