@@ -19,6 +19,7 @@ __all__ = [
     "InvalidFields",
     "JsonErrorHandler",
     "NotFound",
+    "PayloadTooLarge",
     "PlanLimitReached",
     "RateLimited",
     "Unauthorized",
@@ -69,6 +70,10 @@ class NotFound(ApiError):
 
 class Conflict(ApiError):
     status, code = 409, "conflict"
+
+
+class PayloadTooLarge(ApiError):
+    status, code = 413, "payload_too_large"
 
 
 class InvalidFields(ApiError):

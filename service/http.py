@@ -8,7 +8,7 @@ import json
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sanic import Request
 from sanic.response import HTTPResponse
 from sanic.response import json as json_response
@@ -26,16 +26,42 @@ __all__ = [
     "parse_body",
     "parse_query",
     "respond",
+    "unstorable_text",
 ]
 
 T = TypeVar("T", bound=BaseModel)
 M = TypeVar("M", bound=Model)
 
 
+def unstorable_text(value: Any) -> bool:
+    """True when a string (nested anywhere in `value`) holds what a database cannot store."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return True
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate from a "\ud800" JSON escape
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(unstorable_text(k) or unstorable_text(v) for k, v in value.items())
+    if isinstance(value, list | tuple | set):
+        return any(unstorable_text(item) for item in value)
+    return False
+
+
 class StrictModel(BaseModel):
-    """Request bodies: unknown fields are an error, not silently dropped."""
+    """Request bodies and queries: unknown fields are an error, not silently dropped, and text
+    the database cannot store (NUL, lone surrogates) is a 422 rather than a failed write."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable_text(cls, value: Any) -> Any:
+        if unstorable_text(value):
+            raise ValueError("must not contain NUL or unpaired surrogate characters")
+        return value
 
 
 class PageQuery(StrictModel):

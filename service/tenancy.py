@@ -8,9 +8,10 @@ from tortoise.fields import BigIntField
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
-from service.errors import InvalidFields, NotFound
+from service.companies.models import Company
+from service.errors import Conflict, InvalidFields, NotFound
 
-__all__ = ["get_owned", "id_in_range", "owned_ids", "scoped"]
+__all__ = ["ensure_name_free", "get_owned", "id_in_range", "lock_company", "owned_ids", "scoped"]
 
 M = TypeVar("M", bound=Model)
 
@@ -52,3 +53,20 @@ async def owned_ids(model: type[M], company_id: int, ids: list[int], *, field: s
     if missing:
         raise InvalidFields({field: f"unknown id(s): {', '.join(map(str, missing))}"})
     return [rows[i] for i in wanted]
+
+
+async def lock_company(company_id: int) -> None:
+    """Serialise the company's check-then-write actions (unique names, plan limits, the one
+    default connection, the last admin) on Postgres; SQLite has one writer anyway."""
+    await Company.filter(id=company_id).select_for_update().first()
+
+
+async def ensure_name_free(
+    model: type[M], company_id: int, name: str, *, excluding: int | None = None, message: str
+) -> None:
+    """409 when another of the company's rows already has this name (ignoring case)."""
+    query = scoped(model, company_id).filter(name__iexact=name)
+    if excluding is not None:
+        query = query.exclude(id=excluding)
+    if await query.exists():
+        raise Conflict(message, fields={"name": "already in use"})

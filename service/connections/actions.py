@@ -10,32 +10,17 @@ from tortoise.transactions import in_transaction
 from service.audit.actions import record_change, snapshot
 from service.auth.tokens import Principal
 from service.companies.limits import check_plan_limit
-from service.companies.models import Company
 from service.connections.models import Connection
 from service.connections.schemas import ConnectionCreate, ConnectionUpdate
 from service.connections.service import get_connection
 from service.errors import Conflict, InvalidFields
 from service.queues.models import Queue
-from service.tenancy import owned_ids, scoped
+from service.tenancy import ensure_name_free, lock_company, owned_ids, scoped
 from service.tickets.models import Ticket
 
 __all__ = ["create_connection", "delete_connection", "update_connection"]
 
 _NAME_TAKEN = "A connection with this name already exists"
-
-
-async def _lock_company(company_id: int) -> None:
-    # One connection write per company at a time on Postgres (SQLite has one writer anyway),
-    # so that "exactly one default" and the plan limit hold under concurrent requests.
-    await Company.filter(id=company_id).select_for_update().first()
-
-
-async def _check_name_free(company_id: int, name: str, *, excluding: int | None = None) -> None:
-    query = scoped(Connection, company_id).filter(name__iexact=name)
-    if excluding is not None:
-        query = query.exclude(id=excluding)
-    if await query.exists():
-        raise Conflict(_NAME_TAKEN, fields={"name": "already in use"})
 
 
 async def _audit_snapshot(connection: Connection) -> dict[str, Any]:
@@ -69,9 +54,9 @@ async def _unset_other_defaults(actor: Principal, *, keep_id: int | None) -> Non
 async def create_connection(*, actor: Principal, data: ConnectionCreate) -> Connection:
     """A new connection (the company's first one becomes its default)."""
     async with in_transaction():
-        await _lock_company(actor.company_id)
+        await lock_company(actor.company_id)
         queues = await owned_ids(Queue, actor.company_id, data.queue_ids, field="queue_ids")
-        await _check_name_free(actor.company_id, data.name)
+        await ensure_name_free(Connection, actor.company_id, data.name, message=_NAME_TAKEN)
         await check_plan_limit(company_id=actor.company_id, resource="connections")
         is_first = not await scoped(Connection, actor.company_id).exists()
         is_default = data.is_default or is_first
@@ -103,7 +88,7 @@ async def update_connection(
     """Change the fields the body sets; making one default un-defaults the others."""
     changes = data.changes()
     async with in_transaction():
-        await _lock_company(actor.company_id)
+        await lock_company(actor.company_id)
         connection = await get_connection(
             company_id=actor.company_id, connection_id=connection_id, lock=True
         )
@@ -124,7 +109,13 @@ async def update_connection(
                 {"is_default": "a company always has a default connection; make another default"}
             )
         if "name" in changes and changes["name"] != connection.name:
-            await _check_name_free(actor.company_id, changes["name"], excluding=connection.id)
+            await ensure_name_free(
+                Connection,
+                actor.company_id,
+                changes["name"],
+                excluding=connection.id,
+                message=_NAME_TAKEN,
+            )
         if changes.get("is_default") and not connection.is_default:
             await _unset_other_defaults(actor, keep_id=connection.id)
         connection.update_from_dict(changes)
@@ -151,7 +142,7 @@ async def delete_connection(*, actor: Principal, connection_id: int) -> None:
     """Delete a connection that has no tickets; when it was the default, the oldest remaining
     one becomes default. One with history is deactivated instead (is_active=false)."""
     async with in_transaction():
-        await _lock_company(actor.company_id)
+        await lock_company(actor.company_id)
         connection = await get_connection(
             company_id=actor.company_id, connection_id=connection_id, lock=True
         )

@@ -27,9 +27,9 @@ from service.contacts.schemas import (
     ContactUpdate,
     ImportErrorOut,
     ImportResult,
-    unstorable_text,
 )
 from service.errors import Conflict, InvalidFields
+from service.http import unstorable_text
 from service.tags.actions import create_tag_named
 from service.tags.models import Tag
 from service.tags.schemas import check_tag_name

@@ -28,7 +28,7 @@ from service.contacts.service import (
     contacts_out,
     get_contact,
 )
-from service.errors import ApiError, InvalidFields
+from service.errors import InvalidFields, PayloadTooLarge
 from service.http import paginate, parse_body, parse_query, respond
 from service.openapi import documented
 from service.users.models import Role
@@ -37,10 +37,6 @@ bp = Blueprint("contacts", url_prefix="/api/contacts")
 
 _MANAGERS = (Role.admin, Role.supervisor)
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
-
-
-class PayloadTooLarge(ApiError):
-    status, code = 413, "payload_too_large"
 
 
 def _csv_text(request: Request) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, BaseModel, Field
 
 from service.http import PageQuery, StrictModel
 from service.users.schemas import Email
@@ -23,10 +23,8 @@ __all__ = [
     "ImportErrorOut",
     "ImportResult",
     "SearchText",
-    "StoredTextModel",
     "TagRef",
     "check_custom_fields",
-    "unstorable_text",
 ]
 
 # The CSV columns that are the contact's own fields; any other column is a custom field.
@@ -37,45 +35,8 @@ MAX_FIELD_TEXT = 1000
 DbId = Annotated[int, Field(ge=1, le=2**31 - 1)]
 
 
-def unstorable_text(value: Any) -> bool:
-    """True when a string (nested anywhere in `value`) holds what a database cannot store."""
-    if isinstance(value, str):
-        if "\x00" in value:
-            return True
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:  # a lone surrogate from a "\ud800" JSON escape
-            return True
-        return False
-    if isinstance(value, dict):
-        return any(unstorable_text(k) or unstorable_text(v) for k, v in value.items())
-    if isinstance(value, list | tuple | set):
-        return any(unstorable_text(item) for item in value)
-    return False
-
-
-_UNSTORABLE = "must not contain NUL or unpaired surrogate characters"
-
-
-def _storable(value: str) -> str:
-    if unstorable_text(value):
-        raise ValueError(_UNSTORABLE)
-    return value
-
-
-# A `?q=` search: what goes into a LIKE must be text the database accepts.
-SearchText = Annotated[str, Field(max_length=200), AfterValidator(_storable)]
-
-
-class StoredTextModel(StrictModel):
-    """A request model whose text goes to the database: NUL and lone surrogates are a 422."""
-
-    @field_validator("*", mode="after")
-    @classmethod
-    def _storable_text(cls, value: Any, info: ValidationInfo) -> Any:
-        if unstorable_text(value):
-            raise ValueError(_UNSTORABLE)
-        return value
+# A `?q=` search (StrictModel refuses text the database cannot store).
+SearchText = Annotated[str, Field(max_length=200)]
 
 
 def check_custom_fields(fields: dict[str, Any]) -> dict[str, Any]:
@@ -126,7 +87,7 @@ class ContactOut(BaseModel):
     updated_at: datetime
 
 
-class ContactCreate(StoredTextModel):
+class ContactCreate(StrictModel):
     number: Number
     name: str = Field(default="", max_length=200)
     email: Email | None = None
@@ -136,7 +97,7 @@ class ContactCreate(StoredTextModel):
     language: Language | None = None
 
 
-class ContactUpdate(StoredTextModel):
+class ContactUpdate(StrictModel):
     """Only the fields sent change; `email` and `language` may be set to null."""
 
     number: Number | None = None
@@ -148,7 +109,7 @@ class ContactUpdate(StoredTextModel):
     language: Language | None = None
 
 
-class ContactTagsBody(StoredTextModel):
+class ContactTagsBody(StrictModel):
     tag_ids: TagIds
 
 

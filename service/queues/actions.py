@@ -12,32 +12,17 @@ from flows.spec import MenuOption, forwarded_queue_ids, options_tree_problems
 from service.audit.actions import record_change, snapshot
 from service.auth.tokens import Principal
 from service.companies.limits import check_plan_limit
-from service.companies.models import Company
 from service.connections.models import Connection
 from service.errors import Conflict, InvalidFields
 from service.queues.models import Queue
 from service.queues.schemas import QueueCreate, QueueUpdate
 from service.queues.service import get_queue, queues_forwarding_to
-from service.tenancy import scoped
+from service.tenancy import ensure_name_free, lock_company, scoped
 from service.users.models import User
 
 __all__ = ["create_queue", "delete_queue", "update_queue"]
 
 _NAME_TAKEN = "A queue with this name already exists"
-
-
-async def _lock_company(company_id: int) -> None:
-    # One queue write per company at a time on Postgres (SQLite has one writer anyway): the
-    # name, plan-limit and forward checks then see every committed queue and no half-done one.
-    await Company.filter(id=company_id).select_for_update().first()
-
-
-async def _check_name_free(company_id: int, name: str, *, excluding: int | None = None) -> None:
-    query = scoped(Queue, company_id).filter(name__iexact=name)
-    if excluding is not None:
-        query = query.exclude(id=excluding)
-    if await query.exists():
-        raise Conflict(_NAME_TAKEN, fields={"name": "already in use"})
 
 
 async def _check_options(
@@ -70,9 +55,9 @@ async def _audit_snapshot(queue: Queue) -> dict[str, Any]:
 async def create_queue(*, actor: Principal, data: QueueCreate) -> Queue:
     """A new queue of the actor's company (422 on a bad tree, 409 on a used name, 403 when full)."""
     async with in_transaction():
-        await _lock_company(actor.company_id)
+        await lock_company(actor.company_id)
         await _check_options(actor.company_id, data.options)
-        await _check_name_free(actor.company_id, data.name)
+        await ensure_name_free(Queue, actor.company_id, data.name, message=_NAME_TAKEN)
         await check_plan_limit(company_id=actor.company_id, resource="queues")
         fields = data.model_dump(mode="json")
         try:
@@ -93,13 +78,15 @@ async def update_queue(*, actor: Principal, queue_id: int, data: QueueUpdate) ->
     """Change the fields the body sets; `business_hours: null` means always open."""
     changes = data.changes()
     async with in_transaction():
-        await _lock_company(actor.company_id)
+        await lock_company(actor.company_id)
         queue = await get_queue(company_id=actor.company_id, queue_id=queue_id, lock=True)
         before = await _audit_snapshot(queue)
         if data.options is not None:
             await _check_options(actor.company_id, data.options, queue_id=queue.id)
         if "name" in changes and changes["name"] != queue.name:
-            await _check_name_free(actor.company_id, changes["name"], excluding=queue.id)
+            await ensure_name_free(
+                Queue, actor.company_id, changes["name"], excluding=queue.id, message=_NAME_TAKEN
+            )
         queue.update_from_dict(data.model_dump(mode="json", include=set(changes)))
         try:
             await queue.save()
@@ -122,7 +109,7 @@ async def delete_queue(*, actor: Principal, queue_id: int) -> None:
     Its tickets stay, without a queue; its users and connections simply lose it.
     """
     async with in_transaction():
-        await _lock_company(actor.company_id)
+        await lock_company(actor.company_id)
         queue = await get_queue(company_id=actor.company_id, queue_id=queue_id, lock=True)
         forwarding = await queues_forwarding_to(company_id=actor.company_id, queue_id=queue.id)
         if forwarding:

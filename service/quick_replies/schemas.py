@@ -8,8 +8,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, Field
 
-from service.contacts.schemas import SearchText, StoredTextModel
-from service.http import PageQuery
+from service.contacts.schemas import SearchText
+from service.http import PageQuery, StrictModel
 
 __all__ = ["QuickReplyCreate", "QuickReplyOut", "QuickReplyQuery", "QuickReplyUpdate"]
 
@@ -35,12 +35,12 @@ class QuickReplyOut(BaseModel):
     updated_at: datetime
 
 
-class QuickReplyCreate(StoredTextModel):
+class QuickReplyCreate(StrictModel):
     shortcut: Shortcut
     text: ReplyText
 
 
-class QuickReplyUpdate(StoredTextModel):
+class QuickReplyUpdate(StrictModel):
     shortcut: Shortcut | None = None
     text: ReplyText | None = None
 

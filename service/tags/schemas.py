@@ -7,8 +7,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, Field
 
-from service.contacts.schemas import SearchText, StoredTextModel
-from service.http import PageQuery
+from service.contacts.schemas import SearchText
+from service.http import PageQuery, StrictModel
 
 __all__ = ["TagCreate", "TagName", "TagOut", "TagQuery", "TagUpdate", "check_tag_name"]
 
@@ -37,12 +37,12 @@ class TagOut(BaseModel):
     created_at: datetime
 
 
-class TagCreate(StoredTextModel):
+class TagCreate(StrictModel):
     name: TagName
     color: Color = "#888888"
 
 
-class TagUpdate(StoredTextModel):
+class TagUpdate(StrictModel):
     name: TagName | None = None
     color: Color | None = None
 

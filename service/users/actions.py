@@ -13,10 +13,9 @@ from service.auth.actions import revoke_user_sessions
 from service.auth.passwords import hash_password, verify_password
 from service.auth.tokens import Principal
 from service.companies.limits import check_plan_limit
-from service.companies.models import Company
 from service.errors import Conflict, Forbidden, InvalidFields
 from service.queues.models import Queue
-from service.tenancy import get_owned, owned_ids
+from service.tenancy import get_owned, lock_company, owned_ids
 from service.users.models import Role, User
 from service.users.schemas import UserCreate, UserMeUpdate, UserUpdate
 from service.users.service import active_admin_count
@@ -24,11 +23,6 @@ from service.users.service import active_admin_count
 __all__ = ["create_user", "delete_user", "update_own_account", "update_user"]
 
 _EMAIL_TAKEN = "A user with this email already exists"
-
-
-async def _lock_company(company_id: int) -> None:
-    # Serialises the "last active admin" checks of one company on Postgres (SQLite has one writer).
-    await Company.filter(id=company_id).select_for_update().first()
 
 
 async def _email_taken(email: str, *, excluding: int | None = None) -> bool:
@@ -89,7 +83,7 @@ async def create_user(*, actor: Principal, data: UserCreate) -> User:
 async def update_user(*, actor: Principal, user_id: int, data: UserUpdate, now: datetime) -> User:
     """Change a user; the company always keeps an active admin; sessions end on risky changes."""
     async with in_transaction():
-        await _lock_company(actor.company_id)
+        await lock_company(actor.company_id)
         user = await get_owned(User, actor.company_id, user_id, lock=True)
         _check_super_powers(actor, user, data.is_super)
         before = await _audit_snapshot(user)
@@ -151,7 +145,7 @@ async def update_user(*, actor: Principal, user_id: int, data: UserUpdate, now: 
 async def delete_user(*, actor: Principal, user_id: int, now: datetime) -> None:
     """Remove a user, never oneself nor the last active admin; their tickets become unassigned."""
     async with in_transaction():
-        await _lock_company(actor.company_id)
+        await lock_company(actor.company_id)
         user = await get_owned(User, actor.company_id, user_id, lock=True)
         _check_super_powers(actor, user, None)
         if user.id == actor.user_id:

@@ -118,3 +118,21 @@ async def test_forged_cursors_are_422(client: httpx.AsyncClient, tenant: Tenant)
         )
         error = assert_error(response, 422, "invalid")
         assert "cursor" in error["fields"]  # type: ignore[operator]
+
+
+async def test_text_the_database_cannot_store_is_422_everywhere(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    for path, body in (
+        ("/api/users", {"name": "a\x00b", "email": "nul@example.com", "password": "long enough"}),
+        ("/api/queues", {"name": "fila", "keywords": ["ok", "bad\x00"]}),
+    ):
+        response = await client.post(path, json=body, headers=tenant.headers)
+        assert_error(response, 422, "invalid")
+    lone_surrogate = b'{"name": "\\ud800", "shortcut": "x", "text": "y"}'
+    response = await client.post(
+        "/api/quick-replies",
+        content=lone_surrogate,
+        headers={"content-type": "application/json", **tenant.headers},
+    )
+    assert_error(response, 422, "invalid")
