@@ -6,7 +6,7 @@ import base64
 import binascii
 import json
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sanic import Request
@@ -19,6 +19,7 @@ from service.errors import BadRequest, InvalidFields, fields_from_validation_err
 from service.tenancy import id_in_range
 
 __all__ = [
+    "DbId",
     "Page",
     "PageQuery",
     "StrictModel",
@@ -30,6 +31,9 @@ __all__ = [
 ]
 
 T = TypeVar("T", bound=BaseModel)
+
+# An id as the API accepts it: within the range of the integer key columns.
+DbId = Annotated[int, Field(ge=1, le=2**31 - 1)]
 M = TypeVar("M", bound=Model)
 
 

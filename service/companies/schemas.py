@@ -10,8 +10,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from flows.spec import BusinessHours
-from service.http import PageQuery, StrictModel
-from service.users.schemas import DbId, Email, Password, UserOut
+from service.http import DbId, PageQuery, StrictModel
+from service.users.schemas import Email, Password, UserOut
 
 __all__ = [
     "SETTING_KEYS",

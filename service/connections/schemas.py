@@ -13,13 +13,13 @@ from pydantic import BaseModel, Field
 from flows.spec import storable_text
 from service.connections.models import Channel, ConnectionStatus
 from service.errors import InvalidFields
-from service.http import PageQuery, StrictModel
+from service.http import DbId, PageQuery, StrictModel
 
 __all__ = ["ConnectionCreate", "ConnectionOut", "ConnectionQuery", "ConnectionUpdate"]
 
 ConnectionName = Annotated[str, Field(min_length=1, max_length=100), storable_text]
 LongText = Annotated[str, Field(max_length=4000), storable_text]
-QueueIds = Annotated[list[Annotated[int, Field(ge=1, le=2**31 - 1)]], Field(max_length=500)]
+QueueIds = Annotated[list[DbId], Field(max_length=500)]
 
 
 class ConnectionQuery(PageQuery):

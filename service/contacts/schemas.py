@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, Field
 
-from service.http import PageQuery, StrictModel
+from service.http import DbId, PageQuery, StrictModel
 from service.users.schemas import Email
 
 __all__ = [
@@ -32,7 +32,6 @@ CONTACT_COLUMNS = ("name", "number", "email", "tags", "opted_out")
 MAX_CUSTOM_FIELDS = 50
 MAX_FIELD_KEY = 60
 MAX_FIELD_TEXT = 1000
-DbId = Annotated[int, Field(ge=1, le=2**31 - 1)]
 
 
 # A `?q=` search (StrictModel refuses text the database cannot store).

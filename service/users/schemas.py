@@ -8,11 +8,10 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, Field
 
-from service.http import PageQuery, StrictModel
+from service.http import DbId, PageQuery, StrictModel
 from service.users.models import Role
 
 __all__ = [
-    "DbId",
     "Email",
     "Language",
     "Password",
@@ -37,7 +36,6 @@ Email = Annotated[str, Field(max_length=254), AfterValidator(_email)]
 Password = Annotated[str, Field(min_length=8, max_length=200)]
 Language = Annotated[str, Field(pattern=r"^(pt-BR|en|es)$")]
 # Ids in bodies stay within a 32-bit column, so that a huge number is a 422, not a database error.
-DbId = Annotated[int, Field(ge=1, le=2**31 - 1)]
 
 
 class UserOut(BaseModel):
