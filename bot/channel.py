@@ -1,0 +1,129 @@
+"""What every WhatsApp channel speaks: the Channel protocol and plain dataclasses.
+
+A channel turns its world (neonize events, the sandbox's HTTP calls) into these and back;
+the service never sees anything channel-specific."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Literal, Protocol
+
+__all__ = [
+    "Channel",
+    "ChannelEvents",
+    "ChannelUnavailable",
+    "ConnectionState",
+    "InboundMessage",
+    "MediaRef",
+    "OutboundMessage",
+    "Receipt",
+    "SendFailed",
+    "StateChange",
+]
+
+MediaKind = Literal["image", "document", "audio", "video", "sticker", "location", "contact"]
+
+
+class ConnectionState(StrEnum):
+    connecting = "connecting"
+    qrcode = "qrcode"
+    connected = "connected"
+    disconnected = "disconnected"
+    logged_out = "logged_out"
+    banned = "banned"
+
+
+@dataclass(frozen=True, slots=True)
+class MediaRef:
+    """A media file: stored under MEDIA_DIR (`path`), or kept as a reference when too large."""
+
+    kind: MediaKind
+    mime_type: str | None = None
+    filename: str | None = None
+    path: str | None = None
+    size: int | None = None
+    reference: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InboundMessage:
+    """A message a customer sent (or, with `from_me`, one sent from the business's phone)."""
+
+    connection_id: int
+    channel_message_id: str
+    sender: str
+    push_name: str
+    text: str
+    timestamp: datetime
+    media: MediaRef | None = None
+    quoted_id: str | None = None
+    from_me: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundMessage:
+    """A message to send; `message_id` is our stored Message's id, kept for the receipts."""
+
+    connection_id: int
+    to: str
+    text: str
+    message_id: int | None = None
+    media: MediaRef | None = None
+    quoted_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    connection_id: int
+    channel_message_id: str
+    status: Literal["delivered", "read", "played"]
+    timestamp: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StateChange:
+    connection_id: int
+    state: ConnectionState
+    detail: str = ""
+    qr_code: str | None = field(default=None, repr=False)
+
+
+class SendFailed(Exception):
+    """The channel refused this message; `reason` is shown to agents on the message."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class ChannelUnavailable(SendFailed):
+    """The channel is not connected: the message stays pending and is retried on reconnect."""
+
+
+class ChannelEvents(Protocol):
+    """What a running channel reports to the service."""
+
+    async def on_message(self, message: InboundMessage) -> None: ...
+
+    async def on_receipt(self, receipt: Receipt) -> None: ...
+
+    async def on_state(self, change: StateChange) -> None: ...
+
+
+class Channel(Protocol):
+    """One connection's link to WhatsApp."""
+
+    connection_id: int
+
+    @property
+    def state(self) -> ConnectionState: ...
+
+    async def start(self, events: ChannelEvents) -> None:
+        """Connect and begin reporting to `events`; returns once started (not once connected)."""
+
+    async def stop(self) -> None: ...
+
+    async def send(self, message: OutboundMessage) -> str:
+        """Send and return the channel's id for the message; raise SendFailed otherwise."""
