@@ -15,7 +15,9 @@ from service.connections.api import bp as connections_bp
 from service.contacts.api import bp as contacts_bp
 from service.queues.api import bp as queues_bp
 from service.quick_replies.api import bp as quick_replies_bp
+from service.sandbox.api import bp as sandbox_bp
 from service.tags.api import bp as tags_bp
+from service.tickets.api import bp as tickets_bp
 from service.users.api import bp as users_bp
 
 __all__ = ["register_blueprints"]
@@ -34,6 +36,8 @@ def register_blueprints(app: Sanic[Any, Any]) -> None:
         contacts_bp,
         tags_bp,
         quick_replies_bp,
+        tickets_bp,
+        sandbox_bp,
         audit_bp,
     ):
         app.blueprint(blueprint)

@@ -15,6 +15,7 @@ from sanic_ext import Extend
 
 from service.api import register_blueprints
 from service.auth.ratelimit import MemoryCounter, RedisCounter
+from service.channels import ChannelHub
 from service.clock import Clock, utcnow
 from service.db import close_db, init_db
 from service.errors import JsonErrorHandler
@@ -75,6 +76,17 @@ def create_app(
             app.ctx.redis = None
             app.ctx.broker = InProcessBroker()
             app.ctx.login_counter = MemoryCounter()
+        app.ctx.channels = ChannelHub(
+            broker=app.ctx.broker, clock=clock, default_country=settings.default_country
+        )
+
+    @app.after_server_start
+    async def start_channels(app: Sanic[Any, Any]) -> None:
+        await app.ctx.channels.start()
+
+    @app.before_server_stop
+    async def stop_channels(app: Sanic[Any, Any]) -> None:
+        await app.ctx.channels.stop()
 
     @app.after_server_stop
     async def close_resources(app: Sanic[Any, Any]) -> None:

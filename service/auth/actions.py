@@ -48,7 +48,7 @@ async def _issue(user: User, *, family: str, key: str, now: datetime) -> IssuedT
     )
     access = issue_access_token(
         user_id=user.id,
-        company_id=user.company_id,  # type: ignore[attr-defined]
+        company_id=user.company_id,
         role=Role(user.role),
         is_super=user.is_super,
         key=key,
@@ -102,7 +102,7 @@ async def refresh(*, raw_token: str, key: str, now: datetime) -> IssuedTokens:
     if token.expires_at <= now:
         raise Unauthorized("Refresh token expired")
     user = await User.get_or_none(
-        id=token.user_id,  # type: ignore[attr-defined]
+        id=token.user_id,
         is_active=True,
         company__is_active=True,
     )

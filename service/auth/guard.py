@@ -39,7 +39,7 @@ async def authenticate(request: Request) -> Principal:
             raise Unauthorized("Invalid API token")
         await ApiToken.filter(id=api_token.id).update(last_used_at=now)
         return Principal(
-            company_id=api_token.company_id,  # type: ignore[attr-defined]
+            company_id=api_token.company_id,
             role=Role.admin,
             api_token_id=api_token.id,
         )
@@ -52,7 +52,7 @@ async def authenticate(request: Request) -> Principal:
     if user is None:
         raise Unauthorized("User no longer active")
     return Principal(
-        company_id=user.company_id,  # type: ignore[attr-defined]
+        company_id=user.company_id,
         role=Role(user.role),
         user_id=user.id,
         is_super=user.is_super,

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 class RefreshToken(Model):
     """One refresh token, kept as a SHA-256. Reusing a spent one revokes its family."""
 
+    user_id: int  # set by Tortoise from the `user` key; declared for type checkers
     id = fields.IntField(primary_key=True)
     user: fields.ForeignKeyRelation["User"] = fields.ForeignKeyField(
         "models.User", related_name="refresh_tokens", on_delete=fields.CASCADE
@@ -31,6 +32,7 @@ class RefreshToken(Model):
 class ApiToken(Model):
     """A company token for integrations, shown once and kept as a SHA-256."""
 
+    company_id: int  # set by Tortoise from the `company` key; declared for type checkers
     id = fields.IntField(primary_key=True)
     company: fields.ForeignKeyRelation["Company"] = fields.ForeignKeyField(
         "models.Company", related_name="api_tokens", on_delete=fields.CASCADE

@@ -81,11 +81,15 @@ def decode_access_token(token: str, *, key: str, now: datetime) -> dict[str, Any
             token,
             key,
             algorithms=[_ALGORITHM],
-            options={"require": ["exp", "sub", "cid", "typ"], "verify_exp": False},
+            options={
+                "require": ["exp", "sub", "cid", "typ"],
+                "verify_exp": False,
+                "verify_iat": False,
+            },
         )
     except jwt.PyJWTError as exc:
         raise Unauthorized("Invalid access token") from exc
-    # Expiry is checked against the injected clock, not the wall clock, so tests can move time.
+    # Expiry (and issue time) is checked against the injected clock, not the wall clock.
     if claims.get("typ") != "access":
         raise Unauthorized("Invalid access token")
     if int(claims["exp"]) <= int(now.timestamp()):

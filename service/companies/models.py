@@ -21,6 +21,7 @@ class Plan(Model):
 
 
 class Company(Model):
+    plan_id: int | None  # set by Tortoise from the `plan` key; declared for type checkers
     id = fields.IntField(primary_key=True)
     name = fields.CharField(max_length=200)
     plan: fields.ForeignKeyNullableRelation[Plan] = fields.ForeignKeyField(

@@ -51,7 +51,7 @@ async def companies_out(rows: Sequence[Company]) -> list[CompanyOut]:
         CompanyOut(
             id=c.id,
             name=c.name,
-            plan_id=c.plan_id,  # type: ignore[attr-defined]
+            plan_id=c.plan_id,
             is_active=c.is_active,
             created_at=c.created_at,
             updated_at=c.updated_at,

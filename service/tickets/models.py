@@ -22,6 +22,10 @@ class TicketStatus(StrEnum):
     closed = "closed"
 
 
+# The statuses of a ticket still in progress: at most one per contact and connection.
+ACTIVE_STATUSES = (TicketStatus.bot, TicketStatus.pending, TicketStatus.open)
+
+
 class Direction(StrEnum):
     inbound = "in"
     outbound = "out"

@@ -18,6 +18,7 @@ class Role(StrEnum):
 
 
 class User(Model):
+    company_id: int  # set by Tortoise from the `company` key; declared for type checkers
     id = fields.IntField(primary_key=True)
     company: fields.ForeignKeyRelation["Company"] = fields.ForeignKeyField(
         "models.Company", related_name="users", on_delete=fields.CASCADE

@@ -150,8 +150,11 @@ async def test_tickets_count(client: httpx.AsyncClient, tenant: Tenant) -> None:
     contact = await make_contact(tenant)
     other = await make_contact(tenant)
     connection = await Connection.create(company=tenant.company, name=unique("conn"))
-    for _ in range(2):
-        await Ticket.create(company=tenant.company, contact_id=contact["id"], connection=connection)
+    # One active ticket per contact and connection at most: the earlier one is closed.
+    for status in ("closed", "bot"):
+        await Ticket.create(
+            company=tenant.company, contact_id=contact["id"], connection=connection, status=status
+        )
     await Ticket.create(company=tenant.company, contact_id=other["id"], connection=connection)
     got = await client.get(f"{URL}/{contact['id']}", headers=tenant.headers)
     assert got.json()["tickets_count"] == 2

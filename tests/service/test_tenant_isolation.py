@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 from sanic import Sanic
 
+from service.tickets.models import Ticket
 from tests.factories import Tenant, unique, unique_email
 
 # Routes that manage the installation itself (super-admins only), not a company's data.
@@ -28,7 +29,20 @@ async def _make_objects(client: httpx.AsyncClient, tenant: Tenant) -> dict[str, 
         return object_id
 
     queue_id = await post("/api/queues", {"name": unique("queue")})
+    sandbox_id = await post(
+        "/api/connections",
+        {"name": unique("sandbox"), "channel": "sandbox", "queue_ids": [queue_id]},
+    )
+    written = await client.post(
+        f"/api/sandbox/{sandbox_id}/inbound",
+        json={"from": "+5511977776666", "text": "oi"},
+        headers=headers,
+    )
+    assert written.status_code == 200, written.text
+    ticket_id = (await Ticket.get(connection_id=sandbox_id)).id
     return {
+        "api/sandbox": sandbox_id,
+        "api/tickets": ticket_id,
         "api/queues": queue_id,
         "api/users": await post(
             "/api/users",
@@ -63,6 +77,8 @@ async def _snapshot(client: httpx.AsyncClient, tenant: Tenant, objects: dict[str
     for prefix, object_id in objects.items():
         if prefix == "api/api-tokens":  # no GET by id: its list shows it
             response = await client.get("/api/api-tokens", headers=tenant.headers)
+        elif prefix == "api/sandbox":  # the connection is what those routes reach
+            response = await client.get(f"/api/connections/{object_id}", headers=tenant.headers)
         else:
             response = await client.get(f"/{prefix}/{object_id}", headers=tenant.headers)
         assert response.status_code == 200, (prefix, response.text)

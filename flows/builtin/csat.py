@@ -1,0 +1,85 @@
+"""The satisfaction rating asked after an agent closes the ticket (when awaiting_rating).
+
+"1".."5" ("4/5", "nota 4", "⭐⭐⭐⭐" too) -> RateTicket and thanks. Anything else gets
+"please answer 1 to 5" once; a second invalid answer stops asking. Either way the
+``awaiting_rating`` slot is cleared when the question is over.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rasa_sdk import Tracker
+
+from flows.context import BotConfig, Conversation
+from flows.events import Event, RateTicket, SlotSet
+from flows.filters import Message
+from flows.router import Router
+from flows.texts import say, text_for
+
+__all__ = ["MAX_INVALID_ANSWERS", "parse_rating", "router"]
+
+MAX_INVALID_ANSWERS = 2
+
+_RATING = re.compile(
+    r"^(?:nota\s*)?([1-5])(?:\s*/\s*5)?(?:\s*(?:estrelas?|estrellas?|stars?))?[\s.!]*$"
+)
+_STARS = re.compile(r"^(?:\u2b50\ufe0f?\s*){1,5}$")
+
+router = Router(name="csat")
+
+
+def _awaiting_rating(conversation: Conversation) -> bool:
+    return conversation.awaiting_rating
+
+
+router.filter(_awaiting_rating)
+
+
+def parse_rating(message: Message) -> int | None:
+    """The 1-5 rating the answer gives, or None."""
+    text = message.normalized
+    found = _RATING.match(text)
+    if found:
+        return int(found.group(1))
+    if _STARS.match(text):
+        return text.count("\u2b50")
+    return None
+
+
+def _rating(message: Message) -> dict[str, int] | None:
+    rating = parse_rating(message)
+    return {"rating": rating} if rating is not None else None
+
+
+def _question_over() -> list[Event]:
+    return [SlotSet("awaiting_rating", False), SlotSet("csat_tries", 0)]
+
+
+@router.message(_rating)
+def rate(
+    rating: int, dispatcher: Any, config: BotConfig, conversation: Conversation
+) -> list[Event]:
+    """A valid rating: store it and thank the customer."""
+    say(
+        dispatcher, text_for("csat_thanks", config=config), config=config, conversation=conversation
+    )
+    return [RateTicket(rating), *_question_over()]
+
+
+@router.message()
+def invalid_rating(
+    dispatcher: Any, tracker: Tracker, config: BotConfig, conversation: Conversation
+) -> list[Event]:
+    """Not a rating: ask again once, then give up."""
+    tries = int(tracker.get_slot("csat_tries") or 0) + 1
+    if tries >= MAX_INVALID_ANSWERS:
+        return _question_over()
+    say(
+        dispatcher,
+        text_for("csat_invalid", config=config),
+        config=config,
+        conversation=conversation,
+    )
+    return [SlotSet("csat_tries", tries)]

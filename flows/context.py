@@ -1,0 +1,68 @@
+"""What the engine knows about the company, its queues and the conversation.
+
+The service builds these from the database; the engine only reads them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import MappingProxyType
+from typing import Literal
+
+from flows.spec import BusinessHours, MenuOption
+
+__all__ = ["BotConfig", "Conversation", "Language", "OutOfHoursAction", "QueueInfo"]
+
+Language = Literal["pt-BR", "en", "es"]
+OutOfHoursAction = Literal["pending", "closed"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class QueueInfo:
+    """A queue of the connection, with its greeting, triage keywords, menu and hours."""
+
+    id: int
+    name: str
+    greeting: str = ""
+    keywords: tuple[str, ...] = ()
+    options: tuple[MenuOption, ...] = ()
+    business_hours: BusinessHours | None = None
+    out_of_hours_message: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class BotConfig:
+    """A company's bot settings for one connection; `queues` are in menu order."""
+
+    queues: tuple[QueueInfo, ...] = ()
+    connection_greeting: str = ""
+    language: Language = "pt-BR"
+    human_keywords: tuple[str, ...] = ("atendente", "humano", "agent")
+    optout_keywords: tuple[str, ...] = ("sair", "stop", "parar")
+    optin_keywords: tuple[str, ...] = ("voltar",)
+    triage_max_misses: int = 3
+    fallback_queue_id: int | None = None
+    business_hours: BusinessHours | None = None
+    out_of_hours_action: OutOfHoursAction = "pending"
+    csat_enabled: bool = False
+    texts: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    def queue(self, queue_id: int | None) -> QueueInfo | None:
+        """The connection's queue `queue_id`, or None."""
+        return next((queue for queue in self.queues if queue.id == queue_id), None)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Conversation:
+    """The ticket and contact the message belongs to; `now` is aware (injected clock)."""
+
+    contact_name: str
+    protocol: str
+    now: datetime
+    ticket_status: Literal["bot", "pending", "open", "closed"] = "bot"
+    queue_id: int | None = None
+    agent_name: str | None = None
+    awaiting_rating: bool = False
+    opted_out: bool = False

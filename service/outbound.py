@@ -1,0 +1,116 @@
+"""The one place that sends a message: stored first as pending, then handed to its channel."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from typing import cast
+
+from bot.channel import Channel, ChannelUnavailable, OutboundMessage, Receipt, SendFailed
+from service.clock import Clock
+from service.realtime.broker import Broker
+from service.realtime.events import message_updated
+from service.tickets.models import Message, MessageStatus
+
+__all__ = ["OutboundSender", "apply_receipt"]
+
+log = logging.getLogger("atende.outbound")
+
+# Receipts only move a message forward: a late "delivered" never undoes a "read".
+_ORDER = {
+    MessageStatus.pending: 0,
+    MessageStatus.sent: 1,
+    MessageStatus.delivered: 2,
+    MessageStatus.read: 3,
+}
+_RECEIPT_STATUS = {
+    "delivered": MessageStatus.delivered,
+    "read": MessageStatus.read,
+    "played": MessageStatus.read,
+}
+
+
+class OutboundSender:
+    """Sends stored pending messages through the channel that runs their connection."""
+
+    def __init__(
+        self, *, channels: Callable[[int], Channel | None], broker: Broker, clock: Clock
+    ) -> None:
+        self._channels = channels
+        self._broker = broker
+        self._clock = clock
+
+    async def send(self, message_ids: Sequence[int]) -> None:
+        """Send these messages in order; unavailable channels leave them pending."""
+        if not message_ids:
+            return
+        messages = await Message.filter(id__in=list(message_ids), status=MessageStatus.pending)
+        messages.sort(key=lambda m: m.id)
+        numbers = await _numbers_of(messages)
+        for message in messages:
+            await self._send_one(message, numbers[message.id])
+
+    async def send_pending_of(self, ticket_id: int) -> None:
+        """Send what a ticket action left pending (an agent's message, a farewell)."""
+        ids = await Message.filter(
+            ticket_id=ticket_id, status=MessageStatus.pending, is_note=False
+        ).values_list("id", flat=True)
+        await self.send(sorted(cast(list[int], ids)))
+
+    async def retry_pending(self, connection_id: int) -> None:
+        """After a reconnect: everything still pending on the connection, oldest first."""
+        ids = await Message.filter(
+            connection_id=connection_id, status=MessageStatus.pending, is_note=False
+        ).values_list("id", flat=True)
+        await self.send(sorted(cast(list[int], ids)))
+
+    async def _send_one(self, message: Message, to: str) -> None:
+        channel = self._channels(message.connection_id)  # type: ignore[attr-defined]
+        if channel is None:
+            return  # not run by this process (or not started): stays pending
+        outbound = OutboundMessage(
+            connection_id=message.connection_id,  # type: ignore[attr-defined]
+            to=to,
+            text=message.body,
+            message_id=message.id,
+        )
+        try:
+            channel_id = await channel.send(outbound)
+        except ChannelUnavailable:
+            return
+        except SendFailed as failure:
+            await Message.filter(id=message.id).update(
+                status=MessageStatus.failed, error=failure.reason
+            )
+            await self._announce(message, MessageStatus.failed)
+            return
+        await Message.filter(id=message.id, status=MessageStatus.pending).update(
+            status=MessageStatus.sent, channel_message_id=channel_id
+        )
+        await self._announce(message, MessageStatus.sent)
+
+    async def _announce(self, message: Message, status: MessageStatus) -> None:
+        message.status = status
+        await self._broker.publish(message_updated(message))
+
+
+async def _numbers_of(messages: Sequence[Message]) -> dict[int, str]:
+    from service.tickets.models import Ticket
+
+    ticket_ids = {m.ticket_id for m in messages}  # type: ignore[attr-defined]
+    rows = await Ticket.filter(id__in=list(ticket_ids)).values_list("id", "contact__number")
+    by_ticket = dict(rows)
+    return {m.id: by_ticket[m.ticket_id] for m in messages}  # type: ignore[attr-defined]
+
+
+async def apply_receipt(receipt: Receipt) -> Message | None:
+    """Move the message a receipt names forward (never backward); None if unknown."""
+    status = _RECEIPT_STATUS[receipt.status]
+    message = await Message.get_or_none(
+        connection_id=receipt.connection_id, channel_message_id=receipt.channel_message_id
+    )
+    if message is None or _ORDER.get(MessageStatus(message.status), 9) >= _ORDER[status]:
+        return None
+    message.status = status
+    await message.save(update_fields=["status"])
+    return message

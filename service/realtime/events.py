@@ -1,0 +1,66 @@
+"""Realtime events: built inside a transaction, published only after it commits."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from tortoise.transactions import in_transaction
+
+from service.realtime.broker import Broker
+
+__all__ = ["EventBatch", "message_updated", "ticket_audience", "transaction_with_events"]
+
+log = logging.getLogger("atende.realtime")
+
+
+def ticket_audience(ticket: Any) -> dict[str, Any]:
+    """Who may see an event about this ticket: its company, queue and assignee decide."""
+    return {
+        "company_id": ticket.company_id,
+        "queue_id": ticket.queue_id,
+        "user_id": ticket.user_id,
+        "ticket_id": ticket.id,
+    }
+
+
+def message_updated(message: Any) -> dict[str, Any]:
+    """A message's new status (sent, delivered, read, failed) for the ticket's audience."""
+    return {
+        "type": "message.updated",
+        "data": {"id": message.id, "ticket_id": message.ticket_id, "status": message.status},
+        "audience": {"company_id": message.company_id, "ticket_id": message.ticket_id},
+    }
+
+
+class EventBatch:
+    """Events collected during a unit of work; nobody hears of a change that rolled back."""
+
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+
+    def add(self, event_type: str, data: dict[str, Any], *, audience: dict[str, Any]) -> None:
+        self.events.append({"type": event_type, "data": data, "audience": audience})
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return iter(self.events)
+
+    async def publish(self, broker: Broker) -> None:
+        for event in self.events:
+            try:
+                await broker.publish(event)
+            except Exception:
+                # The change is committed; a lost notification is caught up by re-fetching.
+                log.exception("could not publish %s", event["type"])
+        self.events.clear()
+
+
+@asynccontextmanager
+async def transaction_with_events(broker: Broker) -> Any:
+    """`async with transaction_with_events(broker) as batch:` commits, then publishes batch."""
+    batch = EventBatch()
+    async with in_transaction():
+        yield batch
+    await batch.publish(broker)

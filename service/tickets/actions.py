@@ -1,0 +1,261 @@
+"""Every write of a ticket's lifecycle: accept, transfer, close, reopen, reply, note, read.
+
+The API calls these now and the flow pipeline will call them too. Each runs in one transaction
+and keeps the ticket's timestamps; none writes the audit log (tickets are work, not admin
+configuration). Sending a message over the channel is not done here: `send_agent_message`
+stores it as `pending` and returns it, and the caller hands it to the sender after commit.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from flows.texts import render, text_for
+from service.auth.tokens import Principal
+from service.connections.models import Connection
+from service.contacts.models import Contact
+from service.errors import Conflict, Forbidden, InvalidFields, NotFound
+from service.flow_config import bot_config_for, conversation_for
+from service.queues.models import Queue
+from service.tenancy import get_owned, scoped
+from service.tickets.models import (
+    ACTIVE_STATUSES,
+    Direction,
+    Message,
+    MessageStatus,
+    Ticket,
+    TicketStatus,
+)
+from service.tickets.service import get_visible_ticket
+from service.users.models import User
+
+__all__ = [
+    "accept_ticket",
+    "add_note",
+    "close_ticket",
+    "mark_read",
+    "reopen_ticket",
+    "send_agent_message",
+    "transfer_ticket",
+]
+
+
+def _user_id(actor: Principal, doing: str) -> int:
+    """The actor's user id; an API token is nobody an open ticket could be assigned to."""
+    if actor.user_id is None:
+        raise Forbidden(f"Only a user may {doing}: an API token cannot be a ticket's agent")
+    return actor.user_id
+
+
+async def _in_queue(company_id: int, user_id: int, queue_id: int) -> bool:
+    return await scoped(Queue, company_id).filter(id=queue_id, users__id=user_id).exists()
+
+
+async def _reload(company_id: int, ticket_id: int) -> Ticket:
+    return await scoped(Ticket, company_id).get(id=ticket_id)
+
+
+async def accept_ticket(*, actor: Principal, ticket_id: int, now: datetime) -> Ticket:
+    """Take a pending ticket: it becomes open and the actor's. An agent only takes tickets of
+    their queues; a ticket that is no longer pending is a 409, so of two agents accepting at
+    once exactly one wins (and the other learns why, though the ticket is no longer theirs
+    to see)."""
+    user_id = _user_id(actor, "accept a ticket")
+    async with in_transaction():
+        ticket = await get_owned(Ticket, actor.company_id, ticket_id)
+        queue_id: int | None = ticket.queue_id  # type: ignore[attr-defined]
+        if not actor.sees_all_tickets:
+            # An agent of the ticket's queue learns that a colleague took it first (409); one
+            # outside the queue sees nothing of it (404), or is refused their own (403).
+            of_my_queue = queue_id is not None and await _in_queue(
+                actor.company_id, user_id, queue_id
+            )
+            if not of_my_queue:
+                if ticket.user_id != user_id:  # type: ignore[attr-defined]
+                    raise NotFound(f"Ticket {ticket_id} not found")
+                raise Forbidden("An agent accepts only tickets of their queues")
+        if ticket.status != TicketStatus.pending:
+            raise Conflict(f"The ticket is {ticket.status.value}, not pending")
+        # The status condition in the UPDATE itself is the guarantee: of concurrent accepts
+        # only one changes the row; the others change nothing and get the 409.
+        changed = await (
+            scoped(Ticket, actor.company_id)
+            .filter(id=ticket.id, status=TicketStatus.pending)
+            .update(status=TicketStatus.open, user_id=user_id, updated_at=now)
+        )
+        if changed != 1:
+            raise Conflict("The ticket was accepted by someone else")
+        return await _reload(actor.company_id, ticket.id)
+
+
+async def transfer_ticket(
+    *,
+    actor: Principal,
+    ticket_id: int,
+    queue_id: int | None = None,
+    user_id: int | None = None,
+    now: datetime,
+) -> Ticket:
+    """Move an active ticket to a queue (pending there, unassigned) and/or to an agent (open,
+    theirs; they must belong to the ticket's queue when it has one). Unknown or foreign
+    queue or user is a 422 on that field; a closed ticket is a 409."""
+    if queue_id is None and user_id is None:
+        raise InvalidFields({"queue_id": "give a queue_id, a user_id or both"})
+    async with in_transaction():
+        ticket = await get_visible_ticket(principal=actor, ticket_id=ticket_id, lock=True)
+        if ticket.status not in ACTIVE_STATUSES:
+            raise Conflict(f"The ticket is {ticket.status.value}: reopen it first")
+        if (
+            queue_id is not None
+            and not await scoped(Queue, actor.company_id).filter(id=queue_id).exists()
+        ):
+            raise InvalidFields({"queue_id": f"unknown queue {queue_id}"})
+        target_queue: int | None = queue_id if queue_id is not None else ticket.queue_id  # type: ignore[attr-defined]
+        if user_id is not None:
+            if not await scoped(User, actor.company_id).filter(id=user_id, is_active=True).exists():
+                raise InvalidFields({"user_id": f"unknown user {user_id}"})
+            if target_queue is not None and not await _in_queue(
+                actor.company_id, user_id, target_queue
+            ):
+                raise InvalidFields({"user_id": "the user does not belong to the ticket's queue"})
+            ticket.user_id = user_id
+            ticket.status = TicketStatus.open
+        else:
+            ticket.user_id = None
+            ticket.status = TicketStatus.pending
+        ticket.queue_id = target_queue
+        if ticket.handed_off_at is None:
+            ticket.handed_off_at = now
+        await ticket.save()
+        return ticket
+
+
+async def close_ticket(*, actor: Principal, ticket_id: int, now: datetime) -> Ticket:
+    """Close an active ticket (bot, pending or open); closing a closed ticket is a 409."""
+    async with in_transaction():
+        ticket = await get_visible_ticket(principal=actor, ticket_id=ticket_id, lock=True)
+        if ticket.status not in ACTIVE_STATUSES:
+            raise Conflict("The ticket is already closed")
+        ticket.status = TicketStatus.closed
+        ticket.closed_at = now
+        await _say_goodbye(ticket, now=now)
+        await ticket.save()
+        return ticket
+
+
+async def _say_goodbye(ticket: Ticket, *, now: datetime) -> None:
+    """The rating question when an agent handled the ticket and CSAT is on, else the
+    connection's farewell; stored as pending for the sender (nothing when there is none)."""
+    config = await bot_config_for(connection_id=ticket.connection_id)  # type: ignore[attr-defined]
+    contact = await Contact.get(id=ticket.contact_id)  # type: ignore[attr-defined]
+    conversation = await conversation_for(ticket, contact=contact, now=now)
+    if config.csat_enabled and ticket.user_id is not None:  # type: ignore[attr-defined]
+        template = text_for("csat_question", config=config)
+        ticket.flow_state = {**ticket.flow_state, "awaiting_rating": True, "csat_tries": 0}
+    else:
+        template = (await Connection.get(id=ticket.connection_id)).farewell  # type: ignore[attr-defined]
+    text = render(template, config=config, conversation=conversation)
+    if text.strip():
+        await Message.create(
+            company_id=ticket.company_id,  # type: ignore[attr-defined]
+            ticket_id=ticket.id,
+            connection_id=ticket.connection_id,  # type: ignore[attr-defined]
+            direction=Direction.outbound,
+            body=text,
+            from_bot=True,
+            status=MessageStatus.pending,
+            processed_at=now,
+        )
+
+
+async def reopen_ticket(*, actor: Principal, ticket_id: int, now: datetime) -> Ticket:
+    """Reopen a closed ticket as the actor's open ticket; 409 when it is not closed or when the
+    contact already has another active ticket on that connection."""
+    user_id = _user_id(actor, "reopen a ticket")
+    async with in_transaction():
+        ticket = await get_visible_ticket(principal=actor, ticket_id=ticket_id, lock=True)
+        if ticket.status != TicketStatus.closed:
+            raise Conflict(f"The ticket is {ticket.status.value}, not closed")
+        other = (
+            await scoped(Ticket, actor.company_id)
+            .filter(
+                contact_id=ticket.contact_id,  # type: ignore[attr-defined]
+                connection_id=ticket.connection_id,  # type: ignore[attr-defined]
+                status__in=ACTIVE_STATUSES,
+            )
+            .exclude(id=ticket.id)
+            .first()
+        )
+        if other is not None:
+            raise Conflict(
+                f"The contact already has an active ticket ({other.id}) on this connection",
+                fields={"ticket_id": str(other.id)},
+            )
+        ticket.status = TicketStatus.open
+        ticket.user_id = user_id
+        ticket.closed_at = None
+        try:
+            await ticket.save()
+        except IntegrityError as exc:  # a new ticket arrived meanwhile (the partial index)
+            raise Conflict("The contact already has an active ticket on this connection") from exc
+        return ticket
+
+
+async def send_agent_message(
+    *, actor: Principal, ticket_id: int, text: str, now: datetime
+) -> Message:
+    """Store an agent's outbound message as `pending`, for the caller to hand to the sender
+    after commit. An agent writes only on their own open ticket; admins and supervisors on
+    any active ticket; a closed ticket is a 409 for everyone."""
+    async with in_transaction():
+        ticket = await get_visible_ticket(principal=actor, ticket_id=ticket_id, lock=True)
+        if ticket.status == TicketStatus.closed:
+            raise Conflict("The ticket is closed: reopen it first")
+        mine = ticket.status == TicketStatus.open and ticket.user_id == actor.user_id  # type: ignore[attr-defined]
+        if not (mine or actor.sees_all_tickets):
+            raise Conflict("Accept the ticket before writing to the contact")
+        message = await Message.create(
+            company_id=actor.company_id,
+            ticket_id=ticket.id,
+            connection_id=ticket.connection_id,  # type: ignore[attr-defined]
+            direction=Direction.outbound,
+            body=text,
+            status=MessageStatus.pending,
+            sender_user_id=actor.user_id,
+            created_at=now,
+        )
+        if ticket.first_agent_reply_at is None:
+            ticket.first_agent_reply_at = now
+        ticket.last_message = text
+        ticket.last_message_at = now
+        await ticket.save()
+        return message
+
+
+async def add_note(*, actor: Principal, ticket_id: int, text: str, now: datetime) -> Message:
+    """An internal note on a ticket the actor sees (any status). Notes are never delivered:
+    they are stored as `sent` (never `pending`, which the sender picks up) with is_note."""
+    async with in_transaction():
+        ticket = await get_visible_ticket(principal=actor, ticket_id=ticket_id)
+        return await Message.create(
+            company_id=actor.company_id,
+            ticket_id=ticket.id,
+            connection_id=ticket.connection_id,  # type: ignore[attr-defined]
+            direction=Direction.outbound,
+            body=text,
+            status=MessageStatus.sent,
+            is_note=True,
+            sender_user_id=actor.user_id,
+            created_at=now,
+        )
+
+
+async def mark_read(*, actor: Principal, ticket_id: int) -> Ticket:
+    """The caller has read the ticket: its unread count goes back to 0."""
+    async with in_transaction():
+        ticket = await get_visible_ticket(principal=actor, ticket_id=ticket_id)
+        await scoped(Ticket, actor.company_id).filter(id=ticket.id).update(unread_count=0)
+        return await _reload(actor.company_id, ticket.id)

@@ -1,0 +1,84 @@
+"""Request and response shapes of /api/tickets."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field
+
+from service.http import DbId, PageQuery, StrictModel
+from service.tickets.models import Direction, MessageStatus, TicketStatus
+
+__all__ = [
+    "MAX_MESSAGE_TEXT",
+    "ContactRef",
+    "MessageCreate",
+    "MessageOut",
+    "TicketOut",
+    "TicketQuery",
+    "TransferBody",
+]
+
+MAX_MESSAGE_TEXT = 4096
+MessageText = Annotated[str, Field(min_length=1, max_length=MAX_MESSAGE_TEXT)]
+
+
+class TicketQuery(PageQuery):
+    """GET /api/tickets: `assigned=me` keeps the caller's own tickets, `q` searches the contact's
+    name and number."""
+
+    status: TicketStatus | None = None
+    queue_id: DbId | None = None
+    assigned: Literal["me"] | None = None
+    q: Annotated[str, Field(max_length=200)] | None = None
+
+
+class ContactRef(BaseModel):
+    id: int
+    name: str
+    number: str
+
+
+class TicketOut(BaseModel):
+    id: int
+    status: TicketStatus
+    queue_id: int | None
+    user_id: int | None
+    contact: ContactRef
+    connection_id: int
+    unread_count: int
+    rating: int | None
+    last_message: str
+    last_message_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    handed_off_at: datetime | None
+    first_agent_reply_at: datetime | None
+    closed_at: datetime | None
+
+
+class TransferBody(StrictModel):
+    """To a queue (the ticket waits there, pending), to an agent (open, theirs), or both."""
+
+    queue_id: DbId | None = None
+    user_id: DbId | None = None
+
+
+class MessageCreate(StrictModel):
+    text: MessageText
+
+
+class MessageOut(BaseModel):
+    id: int
+    ticket_id: int
+    direction: Direction
+    body: str
+    status: MessageStatus
+    is_note: bool
+    from_bot: bool
+    sender_user_id: int | None
+    media_type: str | None
+    media_name: str | None
+    error: str | None
+    created_at: datetime

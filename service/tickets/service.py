@@ -1,0 +1,138 @@
+"""Reads of tickets and messages, and who may see which ticket."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from tortoise.expressions import Q, Subquery
+from tortoise.queryset import QuerySet
+
+from service.auth.tokens import Principal
+from service.errors import NotFound
+from service.http import Page, PageQuery, paginate
+from service.queues.models import Queue
+from service.tenancy import id_in_range, scoped
+from service.tickets.models import Message, Ticket, TicketStatus
+from service.tickets.schemas import ContactRef, MessageOut, TicketOut, TicketQuery
+
+__all__ = [
+    "get_visible_ticket",
+    "messages_out",
+    "messages_page",
+    "ticket_out",
+    "tickets_out",
+    "tickets_page",
+    "visible_tickets",
+]
+
+_NOT_DIGITS = re.compile(r"\D+")
+
+
+def visible_tickets(*, principal: Principal) -> QuerySet[Ticket]:
+    """The tickets the caller may see: admins and supervisors (and API tokens) all of their
+    company; an agent the pending tickets of their queues and the tickets assigned to them
+    (open, or closed ones they handled). A ticket without a queue reaches an agent only by
+    being assigned to them."""
+    query = scoped(Ticket, principal.company_id)
+    if principal.sees_all_tickets:
+        return query
+    if principal.user_id is None:
+        return query.filter(id=0)
+    my_queues = Subquery(
+        scoped(Queue, principal.company_id).filter(users__id=principal.user_id).values("id")
+    )
+    return query.filter(
+        Q(user_id=principal.user_id) | Q(status=TicketStatus.pending, queue_id__in=my_queues)
+    )
+
+
+async def get_visible_ticket(*, principal: Principal, ticket_id: int, lock: bool = False) -> Ticket:
+    """The ticket with this id if the caller may see it; a 404 otherwise (also for another
+    company's ticket), so that ids reveal nothing."""
+    if not id_in_range(Ticket, ticket_id):
+        raise NotFound(f"Ticket {ticket_id} not found")
+    query = visible_tickets(principal=principal).filter(id=ticket_id)
+    if lock:
+        query = query.select_for_update()
+    ticket = await query.first()
+    if ticket is None:
+        raise NotFound(f"Ticket {ticket_id} not found")
+    return ticket
+
+
+async def tickets_page(*, principal: Principal, args: TicketQuery) -> Page:
+    """One page of the tickets the caller sees, newest first, filtered as asked."""
+    query = visible_tickets(principal=principal)
+    if args.status is not None:
+        query = query.filter(status=args.status)
+    if args.queue_id is not None:
+        query = query.filter(queue_id=args.queue_id)
+    if args.assigned == "me":
+        query = query.filter(user_id=principal.user_id) if principal.user_id else query.filter(id=0)
+    if args.q:
+        condition = Q(contact__name__icontains=args.q)
+        digits = _NOT_DIGITS.sub("", args.q)
+        if digits:
+            condition |= Q(contact__number__contains=digits)
+        query = query.filter(condition)
+    return await paginate(query, args, tickets_out, newest_first=True)
+
+
+async def tickets_out(rows: Sequence[Ticket]) -> list[TicketOut]:
+    """Tickets as the API shows them, their contacts fetched in one query."""
+    if not rows:
+        return []
+    tickets = list(rows)
+    await Ticket.fetch_for_list(tickets, "contact")
+    return [
+        TicketOut(
+            id=t.id,
+            status=t.status,
+            queue_id=t.queue_id,  # type: ignore[attr-defined]
+            user_id=t.user_id,  # type: ignore[attr-defined]
+            contact=ContactRef(id=t.contact.id, name=t.contact.name, number=t.contact.number),
+            connection_id=t.connection_id,  # type: ignore[attr-defined]
+            unread_count=t.unread_count,
+            rating=t.rating,
+            last_message=t.last_message,
+            last_message_at=t.last_message_at,
+            created_at=t.created_at,
+            updated_at=t.updated_at,
+            handed_off_at=t.handed_off_at,
+            first_agent_reply_at=t.first_agent_reply_at,
+            closed_at=t.closed_at,
+        )
+        for t in tickets
+    ]
+
+
+async def ticket_out(ticket: Ticket) -> TicketOut:
+    return (await tickets_out([ticket]))[0]
+
+
+async def messages_page(*, company_id: int, ticket_id: int, page: PageQuery) -> Page:
+    """One page of a ticket's messages and notes, newest first."""
+    query = scoped(Message, company_id).filter(ticket_id=ticket_id)
+    return await paginate(query, page, messages_out, newest_first=True)
+
+
+async def messages_out(rows: Sequence[Message]) -> list[MessageOut]:
+    """Messages as the API shows them."""
+    return [
+        MessageOut(
+            id=m.id,
+            ticket_id=m.ticket_id,  # type: ignore[attr-defined]
+            direction=m.direction,
+            body=m.body,
+            status=m.status,
+            is_note=m.is_note,
+            from_bot=m.from_bot,
+            sender_user_id=m.sender_user_id,  # type: ignore[attr-defined]
+            media_type=m.media_type,
+            media_name=m.media_name,
+            error=m.error,
+            created_at=m.created_at,
+        )
+        for m in rows
+    ]
