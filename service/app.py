@@ -22,6 +22,7 @@ from service.errors import JsonErrorHandler
 from service.metrics import CONTENT_TYPE_LATEST, Metrics
 from service.openapi import BEARER
 from service.realtime.broker import InProcessBroker, RedisBroker
+from service.scheduler import Scheduler
 from service.settings import Settings
 
 __all__ = ["create_app"]
@@ -83,9 +84,15 @@ def create_app(
     @app.after_server_start
     async def start_channels(app: Sanic[Any, Any]) -> None:
         await app.ctx.channels.start()
+        app.ctx.scheduler = Scheduler(
+            clock=clock, broker=app.ctx.broker, interval=settings.timers_interval_seconds
+        )
+        if settings.timers_interval_seconds:
+            app.add_task(app.ctx.scheduler.run_forever(), name="timers")
 
     @app.before_server_stop
     async def stop_channels(app: Sanic[Any, Any]) -> None:
+        await app.cancel_task("timers", raise_exception=False)
         await app.ctx.channels.stop()
 
     @app.after_server_stop

@@ -11,7 +11,7 @@ from bot.sessions import SessionManager
 from service.clock import Clock
 from service.connections.models import Channel as ChannelKind
 from service.connections.models import Connection, ConnectionStatus
-from service.outbound import OutboundSender, apply_receipt
+from service.outbound import OutboundSender
 from service.pipeline import Pipeline
 from service.realtime.broker import Broker
 from service.realtime.events import message_updated
@@ -26,6 +26,7 @@ class ChannelHub:
 
     def __init__(self, *, broker: Broker, clock: Clock, default_country: str) -> None:
         self.broker = broker
+        self._clock = clock
         self.sessions = SessionManager(factory=self._make_channel, events=self)
         self.sender = OutboundSender(channels=self.sessions.channel, broker=broker, clock=clock)
         self.pipeline = Pipeline(
@@ -34,7 +35,7 @@ class ChannelHub:
 
     def _make_channel(self, connection_id: int) -> Channel:
         # Only sandbox connections run here until the neonize channel lands.
-        return SandboxChannel(connection_id)
+        return SandboxChannel(connection_id, clock=self._clock)
 
     async def start(self) -> None:
         """Start every active sandbox connection, then finish what a crash left half-done."""
@@ -64,7 +65,7 @@ class ChannelHub:
         await self.pipeline.receive(message)
 
     async def on_receipt(self, receipt: Receipt) -> None:
-        message = await apply_receipt(receipt)
+        message = await self.sender.receipt(receipt)
         if message is not None:
             await self.broker.publish(message_updated(message))
 

@@ -12,7 +12,7 @@ from service.companies.service import get_company_settings
 from service.connections.models import Connection
 from service.contacts.models import Contact
 from service.queues.models import Queue
-from service.tickets.models import Ticket
+from service.tickets.models import Ticket, TicketStatus
 from service.users.models import User
 
 __all__ = ["bot_config_for", "conversation_for"]
@@ -65,6 +65,9 @@ async def conversation_for(ticket: Ticket, *, contact: Contact, now: datetime) -
         ticket_status=ticket.status.value,
         queue_id=ticket.queue_id,  # type: ignore[attr-defined]
         agent_name=str(agent_name) if agent_name else None,
-        awaiting_rating=bool(ticket.flow_state.get("awaiting_rating")),
+        # Only a closed ticket asks for a rating (a reopened one keeps the flag in its state).
+        awaiting_rating=(
+            ticket.status is TicketStatus.closed and bool(ticket.flow_state.get("awaiting_rating"))
+        ),
         opted_out=contact.opted_out,
     )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Sequence
 from typing import cast
 
@@ -23,6 +25,7 @@ _ORDER = {
     MessageStatus.delivered: 2,
     MessageStatus.read: 3,
 }
+_MAX_EARLY = 10_000
 _RECEIPT_STATUS = {
     "delivered": MessageStatus.delivered,
     "read": MessageStatus.read,
@@ -39,16 +42,46 @@ class OutboundSender:
         self._channels = channels
         self._broker = broker
         self._clock = clock
+        # Receipts that came before the send that they acknowledge was recorded (the channel
+        # may acknowledge while the sender is still storing the channel's id).
+        self._early: OrderedDict[tuple[int, str], Receipt] = OrderedDict()
+        self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    async def receipt(self, receipt: Receipt) -> Message | None:
+        """Apply a receipt; one for a send not recorded yet is applied when it is."""
+        message = await apply_receipt(receipt)
+        if message is not None:
+            return message
+        key = (receipt.connection_id, receipt.channel_message_id)
+        self._early[key] = receipt
+        while len(self._early) > _MAX_EARLY:
+            self._early.popitem(last=False)
+        # The send may have been recorded meanwhile (and found nothing to apply): try again.
+        message = await apply_receipt(receipt)
+        if message is not None:
+            self._early.pop(key, None)
+        return message
 
     async def send(self, message_ids: Sequence[int]) -> None:
-        """Send these messages in order; unavailable channels leave them pending."""
+        """Send these messages in order; unavailable channels leave them pending.
+
+        One send at a time per connection, and only what is still pending once it is our
+        turn: concurrent callers (a reconnect's retry, an agent's message, the bot's replies)
+        never send a message twice nor out of order."""
         if not message_ids:
             return
-        messages = await Message.filter(id__in=list(message_ids), status=MessageStatus.pending)
-        messages.sort(key=lambda m: m.id)
-        numbers = await _numbers_of(messages)
-        for message in messages:
-            await self._send_one(message, numbers[message.id])
+        wanted = sorted(set(message_ids))
+        connection_ids = (
+            await Message.filter(id__in=wanted).distinct().values_list("connection_id", flat=True)
+        )
+        for connection_id in sorted(cast(list[int], connection_ids)):
+            async with self._locks[connection_id]:
+                messages = await Message.filter(
+                    id__in=wanted, connection_id=connection_id, status=MessageStatus.pending
+                ).order_by("id")
+                numbers = await _numbers_of(messages)
+                for message in messages:
+                    await self._send_one(message, numbers[message.id])
 
     async def send_pending_of(self, ticket_id: int) -> None:
         """Send what a ticket action left pending (an agent's message, a farewell)."""
@@ -88,6 +121,11 @@ class OutboundSender:
             status=MessageStatus.sent, channel_message_id=channel_id
         )
         await self._announce(message, MessageStatus.sent)
+        early = self._early.pop((message.connection_id, channel_id), None)  # type: ignore[attr-defined]
+        if early is not None:
+            updated = await apply_receipt(early)
+            if updated is not None:
+                await self._broker.publish(message_updated(updated))
 
     async def _announce(self, message: Message, status: MessageStatus) -> None:
         message.status = status

@@ -19,6 +19,7 @@ from tortoise.exceptions import IntegrityError
 from bot.channel import InboundMessage
 from flows.builtin import default_router
 from flows.builtin.csat import parse_rating
+from flows.builtin.hours import OUT_OF_HOURS_SLOT
 from flows.engine import FlowResult, run_flow
 from flows.events import (
     CLOSE_TICKET,
@@ -165,12 +166,17 @@ class Pipeline:
             # Anything but a rating is a new conversation: the question lapses.
             latest.flow_state = {**latest.flow_state, "awaiting_rating": False}
             await latest.save(update_fields=["flow_state"])
+        flow_state: dict[str, Any] = {}
+        if latest is not None and latest.user_id is None and OUT_OF_HOURS_SLOT in latest.flow_state:  # type: ignore[attr-defined]
+            # Closed by the bot out of hours: the customer was told once for this closed window.
+            flow_state[OUT_OF_HOURS_SLOT] = latest.flow_state[OUT_OF_HOURS_SLOT]
         try:
             return await Ticket.create(
                 company_id=company_id,
                 contact_id=contact_id,
                 connection_id=connection_id,
                 status=TicketStatus.bot,
+                flow_state=flow_state,
             )
         except IntegrityError:  # another message of this contact created it just now
             return await Ticket.get(
@@ -206,7 +212,9 @@ class Pipeline:
         ticket.last_message_at = message.created_at
         batch.add("message.created", _message_data(message), audience=audience)
         reply_ids: list[int] = []
-        if ticket.status is TicketStatus.bot or ticket.flow_state.get("awaiting_rating"):
+        # Closed tickets only hear a rating; opt-out/in works in every other status (the
+        # routers of the bot's own steps filter on the `bot` status themselves).
+        if ticket.status is not TicketStatus.closed or ticket.flow_state.get("awaiting_rating"):
             config = await bot_config_for(connection_id=ticket.connection_id)  # type: ignore[attr-defined]
             conversation = await conversation_for(ticket, contact=contact, now=now)
             result = await run_flow(

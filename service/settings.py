@@ -51,6 +51,11 @@ class Settings(BaseSettings):
         default=None, description="first admin's password; unset: random, printed once"
     )
     max_body_bytes: int = Field(default=20 * 1024 * 1024, ge=1024, description="request limit")
+    timers_interval_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description="how often timers run (rating timeout, idle close); 0: never",
+    )
     login_max_failures: int = Field(
         default=10, ge=1, description="failed logins per email (and 5x per IP) in 15 minutes"
     )

@@ -62,6 +62,7 @@ async def test_settings(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterat
         data_dir=data_dir,
         secret_key=TEST_SECRET,
         login_max_failures=5,
+        timers_interval_seconds=0,  # tests run the timers themselves
         log_level="WARNING",
     )
     await migrate_db(settings)

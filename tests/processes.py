@@ -45,7 +45,11 @@ def atende_server(
     command = [sys.executable, "-m", "service.cli", "serve", "--port", str(port)]
     command += ["--workers", str(workers)]
     with log.open("wb") as out:
-        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+        # A session of its own: Sanic's manager SIGKILLs its workers' whole process group when
+        # a shutdown drags, which would otherwise be the test run's group too.
+        process = subprocess.Popen(
+            command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
         try:
             deadline = time.monotonic() + 60
             while True:

@@ -136,6 +136,7 @@ class CompanySettings(StrictModel):
     fallback_queue_id: DbId | None = None
     out_of_hours_action: Literal["pending", "closed"] = "pending"
     inactivity_close_minutes: int | None = Field(default=None, ge=5, le=525_600)
+    unqueued_timeout_minutes: int | None = Field(default=None, ge=5, le=525_600)
     # The company's hours, for queues that have none of their own.
     business_hours: BusinessHours | None = None
     bot_texts: BotTexts = Field(default_factory=dict)
@@ -157,7 +158,8 @@ def _without_defaults(schema: dict[str, Any]) -> None:
 
 class CompanySettingsUpdate(StrictModel):
     """Some settings: only the keys present change. A null is allowed where the setting is
-    nullable (fallback_queue_id, inactivity_close_minutes, business_hours)."""
+    nullable (fallback_queue_id, inactivity_close_minutes, unqueued_timeout_minutes,
+    business_hours)."""
 
     model_config = ConfigDict(json_schema_extra=_without_defaults)
 
@@ -172,5 +174,6 @@ class CompanySettingsUpdate(StrictModel):
     fallback_queue_id: DbId | None = None
     out_of_hours_action: Literal["pending", "closed"] = Field(default=_KEEP)
     inactivity_close_minutes: int | None = Field(default=None, ge=5, le=525_600)
+    unqueued_timeout_minutes: int | None = Field(default=None, ge=5, le=525_600)
     business_hours: BusinessHours | None = None
     bot_texts: BotTexts = Field(default=_KEEP)

@@ -197,6 +197,8 @@ async def reopen_ticket(*, actor: Principal, ticket_id: int, now: datetime) -> T
         ticket.status = TicketStatus.open
         ticket.user_id = user_id
         ticket.closed_at = None
+        # A reopened conversation is the agent's again: no rating question hangs over it.
+        ticket.flow_state = {**ticket.flow_state, "awaiting_rating": False}
         try:
             await ticket.save()
         except IntegrityError as exc:  # a new ticket arrived meanwhile (the partial index)

@@ -25,6 +25,7 @@ DEFAULTS = {
     "fallback_queue_id": None,
     "out_of_hours_action": "pending",
     "inactivity_close_minutes": None,
+    "unqueued_timeout_minutes": None,
     "business_hours": None,
     "bot_texts": {},
 }
