@@ -5,6 +5,7 @@ the service never sees anything channel-specific."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -16,6 +17,7 @@ __all__ = [
     "ChannelUnavailable",
     "ConnectionState",
     "InboundMessage",
+    "MediaKind",
     "MediaRef",
     "OutboundMessage",
     "Receipt",
@@ -37,7 +39,8 @@ class ConnectionState(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class MediaRef:
-    """A media file: stored under MEDIA_DIR (`path`), or kept as a reference when too large."""
+    """A media file: stored under MEDIA_DIR (`path`, relative to it), or kept as a
+    `reference` (what the channel needs to fetch it later) when too large."""
 
     kind: MediaKind
     mime_type: str | None = None
@@ -49,7 +52,11 @@ class MediaRef:
 
 @dataclass(frozen=True, slots=True)
 class InboundMessage:
-    """A message a customer sent (or, with `from_me`, one sent from the business's phone)."""
+    """A message a customer sent (or, with `from_me`, one sent from the business's phone).
+
+    `sender` is the customer's phone number; in a group, `group` is the group's JID and
+    `sender` the participant who wrote. An edit or a revoke names the message it changes in
+    `edit_of` / `revoke_of` (an edit's `text` is the new text)."""
 
     connection_id: int
     channel_message_id: str
@@ -60,6 +67,9 @@ class InboundMessage:
     media: MediaRef | None = None
     quoted_id: str | None = None
     from_me: bool = False
+    group: str | None = None
+    edit_of: str | None = None
+    revoke_of: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,10 +94,15 @@ class Receipt:
 
 @dataclass(frozen=True, slots=True)
 class StateChange:
+    """The link changed state. `account` is the paired WhatsApp JID once known (None after a
+    logout); `qr_code` and `pairing_code` are what the user must scan or type to log in."""
+
     connection_id: int
     state: ConnectionState
     detail: str = ""
     qr_code: str | None = field(default=None, repr=False)
+    pairing_code: str | None = None
+    account: str | None = None
 
 
 class SendFailed(Exception):
@@ -127,3 +142,9 @@ class Channel(Protocol):
 
     async def send(self, message: OutboundMessage) -> str:
         """Send and return the channel's id for the message; raise SendFailed otherwise."""
+
+    async def mark_read(self, chat: str, channel_message_ids: Sequence[str]) -> None:
+        """Tell the customer these messages of theirs were read (the blue ticks)."""
+
+    async def set_typing(self, chat: str, typing: bool) -> None:
+        """Show (or stop showing) "typing…" to the customer."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from bot.channel import (
@@ -39,6 +39,9 @@ class SandboxChannel:
     def __init__(self, connection_id: int, *, clock: Callable[[], datetime] = _utcnow) -> None:
         self.connection_id = connection_id
         self.sent: dict[str, list[OutboundMessage]] = defaultdict(list)
+        # What the business showed each customer: ids marked read, and typing on/off.
+        self.marked_read: dict[str, list[str]] = defaultdict(list)
+        self.typing: dict[str, list[bool]] = defaultdict(list)
         self._clock = clock
         self._events: ChannelEvents | None = None
         self._state = ConnectionState.disconnected
@@ -99,6 +102,12 @@ class SandboxChannel:
         self._receipts.add(task)
         task.add_done_callback(self._receipts.discard)
         return channel_id
+
+    async def mark_read(self, chat: str, channel_message_ids: Sequence[str]) -> None:
+        self.marked_read[chat].extend(channel_message_ids)
+
+    async def set_typing(self, chat: str, typing: bool) -> None:
+        self.typing[chat].append(typing)
 
     async def read(self, channel_message_id: str) -> None:
         """The customer opens the chat: a read receipt for that message."""

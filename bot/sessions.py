@@ -32,7 +32,7 @@ class SessionManager:
     def __init__(
         self,
         *,
-        factory: Callable[[int], Channel],
+        factory: Callable[[int], Awaitable[Channel]],
         events: ChannelEvents,
         backoff: Backoff = Backoff(),
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -77,8 +77,8 @@ class SessionManager:
     async def _start_with_retries(self, connection_id: int) -> None:
         attempt = 0
         while True:
-            channel = self._factory(connection_id)
             try:
+                channel = await self._factory(connection_id)
                 await channel.start(self._events)
             except Exception as exc:
                 log.warning(

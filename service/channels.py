@@ -33,7 +33,7 @@ class ChannelHub:
             broker=broker, sender=self.sender, clock=clock, default_country=default_country
         )
 
-    def _make_channel(self, connection_id: int) -> Channel:
+    async def _make_channel(self, connection_id: int) -> Channel:
         # Only sandbox connections run here until the neonize channel lands.
         return SandboxChannel(connection_id, clock=self._clock)
 
@@ -59,6 +59,20 @@ class ChannelHub:
             channel = self.sessions.channel(connection_id)
         assert isinstance(channel, SandboxChannel)
         return channel
+
+    async def mark_read(
+        self, connection_id: int, chat: str, channel_message_ids: list[str]
+    ) -> None:
+        """Blue ticks for these inbound messages, by whichever worker runs the connection."""
+        channel = self.sessions.channel(connection_id)
+        if channel is not None and channel_message_ids:
+            await channel.mark_read(chat, channel_message_ids)
+
+    async def set_typing(self, connection_id: int, chat: str, typing: bool) -> None:
+        """Show the customer that an agent is typing, by whichever worker runs the connection."""
+        channel = self.sessions.channel(connection_id)
+        if channel is not None:
+            await channel.set_typing(chat, typing)
 
     # bot.channel.ChannelEvents
     async def on_message(self, message: InboundMessage) -> None:

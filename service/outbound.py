@@ -8,7 +8,15 @@ from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Sequence
 from typing import cast
 
-from bot.channel import Channel, ChannelUnavailable, OutboundMessage, Receipt, SendFailed
+from bot.channel import (
+    Channel,
+    ChannelUnavailable,
+    MediaKind,
+    MediaRef,
+    OutboundMessage,
+    Receipt,
+    SendFailed,
+)
 from service.clock import Clock
 from service.realtime.broker import Broker
 from service.realtime.events import message_updated
@@ -106,6 +114,8 @@ class OutboundSender:
             to=to,
             text=message.body,
             message_id=message.id,
+            media=_media_of(message),
+            quoted_id=message.quoted_channel_id,
         )
         try:
             channel_id = await channel.send(outbound)
@@ -130,6 +140,18 @@ class OutboundSender:
     async def _announce(self, message: Message, status: MessageStatus) -> None:
         message.status = status
         await self._broker.publish(message_updated(message))
+
+
+def _media_of(message: Message) -> MediaRef | None:
+    if not message.media_type or not message.media_path:
+        return None
+    return MediaRef(
+        kind=cast(MediaKind, message.media_type),
+        mime_type=message.media_mime,
+        filename=message.media_name,
+        path=message.media_path,
+        size=message.media_size,
+    )
 
 
 async def _numbers_of(messages: Sequence[Message]) -> dict[int, str]:

@@ -37,7 +37,14 @@ class Connection(Model):
     status = fields.CharEnumField(
         ConnectionStatus, max_length=20, default=ConnectionStatus.disconnected
     )
+    status_detail = fields.CharField(max_length=500, default="")
     phone_number = fields.CharField(max_length=32, null=True)
+    # The WhatsApp account (JID) paired with this connection: its session in the store.
+    wa_jid = fields.CharField(max_length=100, null=True)
+    qr_code = fields.TextField(null=True)
+    # Log in with a pairing code for this number instead of scanning the QR code.
+    pairing_phone = fields.CharField(max_length=32, null=True)
+    pairing_code = fields.CharField(max_length=16, null=True)
     greeting = fields.TextField(default="")
     farewell = fields.TextField(default="")
     out_of_hours_message = fields.TextField(default="")

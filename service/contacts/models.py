@@ -19,6 +19,8 @@ class Contact(Model):
     name = fields.CharField(max_length=200, default="")
     email = fields.CharField(max_length=254, null=True)
     custom_fields: Any = fields.JSONField(default=dict)
+    # A WhatsApp group, when the connection enables groups: `number` holds its JID.
+    is_group = fields.BooleanField(default=False)
     opted_out = fields.BooleanField(default=False)
     opted_out_at = fields.DatetimeField(null=True)
     language = fields.CharField(max_length=10, null=True)

@@ -97,6 +97,10 @@ class Message(Model):
     media_type = fields.CharField(max_length=20, null=True)
     media_path = fields.CharField(max_length=500, null=True)
     media_name = fields.CharField(max_length=255, null=True)
+    media_mime = fields.CharField(max_length=100, null=True)
+    media_size = fields.BigIntField(null=True)
+    # Too large to download: what the channel needs to fetch it later.
+    media_reference = fields.TextField(null=True)
     channel_message_id = fields.CharField(max_length=128, null=True)
     quoted_channel_id = fields.CharField(max_length=128, null=True)
     status = fields.CharEnumField(MessageStatus, max_length=10, default=MessageStatus.pending)
@@ -107,6 +111,8 @@ class Message(Model):
     from_bot = fields.BooleanField(default=False)
     is_note = fields.BooleanField(default=False)
     processed_at = fields.DatetimeField(null=True)
+    edited_at = fields.DatetimeField(null=True)
+    revoked_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -22,6 +22,14 @@ class FlakyChannel(SandboxChannel):
         await super().start(events)
 
 
+async def flaky(connection_id: int) -> SandboxChannel:
+    return FlakyChannel(connection_id)
+
+
+async def sandbox(connection_id: int) -> SandboxChannel:
+    return SandboxChannel(connection_id)
+
+
 async def test_starts_retries_with_growing_jittered_delays_and_stops() -> None:
     FlakyChannel.failures = 3
     delays: list[float] = []
@@ -31,7 +39,7 @@ async def test_starts_retries_with_growing_jittered_delays_and_stops() -> None:
 
     events = Recorder()
     manager = SessionManager(
-        factory=FlakyChannel,
+        factory=flaky,
         events=events,
         backoff=Backoff(base=1, cap=3),
         sleep=fake_sleep,
@@ -54,7 +62,7 @@ async def test_starts_retries_with_growing_jittered_delays_and_stops() -> None:
 
 
 async def test_starting_twice_runs_one_channel() -> None:
-    manager = SessionManager(factory=SandboxChannel, events=Recorder())
+    manager = SessionManager(factory=sandbox, events=Recorder())
     first, second = manager.start(1), manager.start(1)
     assert first is second
     await first
