@@ -56,6 +56,16 @@ class Settings(BaseSettings):
         ge=0,
         description="how often timers run (rating timeout, idle close); 0: never",
     )
+    media_max_bytes: int = Field(
+        default=16 * 1024 * 1024,
+        ge=1024,
+        description="largest media downloaded or uploaded; larger inbound media is kept as a reference",
+    )
+    lease_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="a dead worker's WhatsApp connections are taken over within this time",
+    )
     login_max_failures: int = Field(
         default=10, ge=1, description="failed logins per email (and 5x per IP) in 15 minutes"
     )
@@ -91,6 +101,17 @@ class Settings(BaseSettings):
     @property
     def effective_media_dir(self) -> Path:
         return self.media_dir or self.data_dir / "media"
+
+    @property
+    def whatsapp_store(self) -> str:
+        """Where neonize keeps WhatsApp sessions: our Postgres, or a SQLite file in DATA_DIR."""
+        if not self.database_url:
+            return str((self.data_dir / "whatsapp.sqlite3").resolve())
+        url = self.effective_database_url
+        # Go's lib/pq defaults to sslmode=require, which a server without TLS refuses.
+        if "sslmode=" not in url:
+            url += ("&" if "?" in url else "?") + "sslmode=prefer"
+        return url
 
     def signing_key(self) -> str:
         """SECRET_KEY, or the one generated on first use and kept in DATA_DIR."""
