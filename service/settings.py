@@ -59,7 +59,7 @@ class Settings(BaseSettings):
     media_max_bytes: int = Field(
         default=16 * 1024 * 1024,
         ge=1024,
-        description="largest media downloaded or uploaded; larger inbound media is kept as a reference",
+        description="largest media downloaded or uploaded; larger inbound kept as a reference",
     )
     lease_seconds: float = Field(
         default=30.0,
