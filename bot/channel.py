@@ -82,6 +82,7 @@ class OutboundMessage:
     message_id: int | None = None
     media: MediaRef | None = None
     quoted_id: str | None = None
+    quoted_text: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
