@@ -14,7 +14,7 @@ from service.auth.tokens import API_TOKEN_PREFIX, Principal, decode_access_token
 from service.errors import Forbidden, Unauthorized
 from service.users.models import Role, User
 
-__all__ = ["authenticate", "requires"]
+__all__ = ["authenticate", "principal_of", "requires"]
 
 Handler = TypeVar("Handler", bound=Callable[..., Coroutine[Any, Any, HTTPResponse]])
 
@@ -29,7 +29,11 @@ def _bearer(request: Request) -> str:
 
 async def authenticate(request: Request) -> Principal:
     """The caller of this request; any doubt about the token is a 401."""
-    token = _bearer(request)
+    return await principal_of(request, _bearer(request))
+
+
+async def principal_of(request: Request, token: str) -> Principal:
+    """Who holds this access or API token (also for a websocket's `?token=`); else a 401."""
     now = request.app.ctx.clock()
     if token.startswith(API_TOKEN_PREFIX):
         api_token = await ApiToken.get_or_none(
