@@ -8,19 +8,22 @@ stores it as `pending` and returns it, and the caller hands it to the sender aft
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from bot.channel import MediaRef
 from flows.texts import render, text_for
 from service.auth.tokens import Principal
 from service.connections.models import Connection
 from service.contacts.models import Contact
 from service.errors import Conflict, Forbidden, InvalidFields, NotFound
 from service.flow_config import bot_config_for, conversation_for
+from service.media import media_fields
 from service.queues.models import Queue
-from service.tenancy import get_owned, scoped
+from service.tenancy import get_owned, id_in_range, scoped
 from service.tickets.models import (
     ACTIVE_STATUSES,
     Direction,
@@ -29,10 +32,11 @@ from service.tickets.models import (
     Ticket,
     TicketStatus,
 )
-from service.tickets.service import get_visible_ticket
+from service.tickets.service import get_visible_ticket, get_writable_ticket
 from service.users.models import User
 
 __all__ = [
+    "TicketRead",
     "accept_ticket",
     "add_note",
     "close_ticket",
@@ -207,18 +211,22 @@ async def reopen_ticket(*, actor: Principal, ticket_id: int, now: datetime) -> T
 
 
 async def send_agent_message(
-    *, actor: Principal, ticket_id: int, text: str, now: datetime
+    *,
+    actor: Principal,
+    ticket_id: int,
+    text: str,
+    now: datetime,
+    reply_to: int | None = None,
+    media: MediaRef | None = None,
 ) -> Message:
-    """Store an agent's outbound message as `pending`, for the caller to hand to the sender
-    after commit. An agent writes only on their own open ticket; admins and supervisors on
-    any active ticket; a closed ticket is a 409 for everyone."""
+    """Store an agent's outbound message (text, or a file stored under MEDIA_DIR with `text`
+    as its caption) as `pending`, for the caller to hand to the sender after commit. An agent
+    writes only on their own open ticket; admins and supervisors on any active ticket; a
+    closed ticket is a 409 for everyone. `reply_to` quotes one of the ticket's messages
+    that reached WhatsApp (else a 422)."""
     async with in_transaction():
-        ticket = await get_visible_ticket(principal=actor, ticket_id=ticket_id, lock=True)
-        if ticket.status == TicketStatus.closed:
-            raise Conflict("The ticket is closed: reopen it first")
-        mine = ticket.status == TicketStatus.open and ticket.user_id == actor.user_id  # type: ignore[attr-defined]
-        if not (mine or actor.sees_all_tickets):
-            raise Conflict("Accept the ticket before writing to the contact")
+        ticket = await get_writable_ticket(principal=actor, ticket_id=ticket_id, lock=True)
+        quoted = None if reply_to is None else await _quoted_channel_id(ticket, reply_to)
         message = await Message.create(
             company_id=actor.company_id,
             ticket_id=ticket.id,
@@ -227,14 +235,30 @@ async def send_agent_message(
             body=text,
             status=MessageStatus.pending,
             sender_user_id=actor.user_id,
+            quoted_channel_id=quoted,
             created_at=now,
+            **media_fields(media),
         )
         if ticket.first_agent_reply_at is None:
             ticket.first_agent_reply_at = now
-        ticket.last_message = text
+        ticket.last_message = text[:500] or (f"[{media.kind}]" if media else "")
         ticket.last_message_at = now
         await ticket.save()
         return message
+
+
+async def _quoted_channel_id(ticket: Ticket, reply_to: int) -> str:
+    """The channel id of the ticket's message `reply_to`, which a reply may quote."""
+    target = None
+    if id_in_range(Message, reply_to):
+        target = await Message.filter(id=reply_to, ticket_id=ticket.id, is_note=False).first()
+    if target is None:
+        raise InvalidFields({"reply_to": "is not a message of this ticket"})
+    if target.revoked_at is not None:
+        raise InvalidFields({"reply_to": "was deleted for everyone"})
+    if not target.channel_message_id:
+        raise InvalidFields({"reply_to": "has not reached WhatsApp yet"})
+    return target.channel_message_id
 
 
 async def add_note(*, actor: Principal, ticket_id: int, text: str, now: datetime) -> Message:
@@ -255,9 +279,28 @@ async def add_note(*, actor: Principal, ticket_id: int, text: str, now: datetime
         )
 
 
-async def mark_read(*, actor: Principal, ticket_id: int) -> Ticket:
-    """The caller has read the ticket: its unread count goes back to 0."""
+@dataclass(frozen=True, slots=True)
+class TicketRead:
+    """A ticket just read, and the channel ids of the customer's messages that were unread."""
+
+    ticket: Ticket
+    unread_channel_ids: list[str]
+
+
+async def mark_read(*, actor: Principal, ticket_id: int) -> TicketRead:
+    """The caller has read the ticket: its unread count goes back to 0. Also says which of
+    the customer's messages were unread, for the caller to mark read on WhatsApp."""
     async with in_transaction():
-        ticket = await get_visible_ticket(principal=actor, ticket_id=ticket_id)
-        await scoped(Ticket, actor.company_id).filter(id=ticket.id).update(unread_count=0)
-        return await _reload(actor.company_id, ticket.id)
+        ticket = await get_visible_ticket(principal=actor, ticket_id=ticket_id, lock=True)
+        channel_ids: list[str] = []
+        if ticket.unread_count > 0:
+            # The unread ones are the latest `unread_count` inbound messages.
+            rows = (
+                await Message.filter(ticket_id=ticket.id, direction=Direction.inbound)
+                .order_by("-id")
+                .limit(ticket.unread_count)
+                .values_list("channel_message_id", flat=True)
+            )
+            channel_ids = [str(row) for row in reversed(rows) if row]
+            await scoped(Ticket, actor.company_id).filter(id=ticket.id).update(unread_count=0)
+        return TicketRead(await _reload(actor.company_id, ticket.id), channel_ids)

@@ -3,32 +3,71 @@ service.tickets.service.visible_tickets for who sees what (a ticket one may not 
 
 from __future__ import annotations
 
-from sanic import Blueprint, Request
-from sanic.response import HTTPResponse
+import logging
+from collections.abc import Awaitable
 
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, empty
+from sanic_ext import openapi
+
+from bot.channel import MediaRef
 from service.auth.guard import requires
 from service.auth.tokens import Principal
+from service.contacts.models import Contact
+from service.errors import ApiError, NotFound
 from service.http import PageQuery, parse_body, parse_query, respond
+from service.media import (
+    kind_for_mime,
+    media_file,
+    media_response,
+    parse_upload,
+    remove_media,
+    store_media,
+)
 from service.openapi import documented
 from service.realtime.events import ticket_audience
+from service.tenancy import id_in_range, scoped
 from service.tickets import actions
 from service.tickets.models import Message, Ticket
 from service.tickets.schemas import (
+    MAX_MESSAGE_TEXT,
+    MediaUpload,
     MessageCreate,
     MessageOut,
     TicketOut,
     TicketQuery,
     TransferBody,
+    TypingBody,
 )
 from service.tickets.service import (
     get_visible_ticket,
+    get_writable_ticket,
     messages_out,
     messages_page,
     ticket_out,
     tickets_page,
 )
 
+__all__ = ["bp", "messages_bp"]
+
+log = logging.getLogger("atende.tickets")
+
 bp = Blueprint("tickets", url_prefix="/api/tickets")
+messages_bp = Blueprint("messages", url_prefix="/api/messages")
+
+# POST /api/tickets/{id}/media, as OpenAPI describes a multipart/form-data body.
+_UPLOAD_BODY = {
+    "multipart/form-data": {
+        "type": "object",
+        "required": ["file"],
+        "properties": {
+            "file": {"type": "string", "format": "binary"},
+            "caption": {"type": "string", "maxLength": MAX_MESSAGE_TEXT},
+            "reply_to": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
+        },
+    }
+}
+_FILE_RESPONSE = {"application/octet-stream": {"type": "string", "format": "binary"}}
 
 
 async def _committed(
@@ -54,6 +93,27 @@ async def _committed(
         await channels.broker.publish(
             {"type": "ticket.updated", "data": data, "audience": audience}
         )
+
+
+async def _tell_channel(call: Awaitable[None], *, what: str, connection_id: int) -> None:
+    """Read marks and typing are courtesies: a channel that cannot show them now (down,
+    or run elsewhere) must not fail the agent's request."""
+    try:
+        await call
+    except Exception:
+        log.warning(
+            "could not %s on connection %s",
+            what,
+            connection_id,
+            exc_info=True,
+            extra={"connection_id": connection_id},
+        )
+
+
+async def _chat_of(ticket: Ticket) -> str:
+    """The WhatsApp chat of a ticket: its contact's number (or group JID)."""
+    contact = await Contact.get(id=ticket.contact_id).only("id", "number")  # type: ignore[attr-defined]
+    return contact.number
 
 
 @bp.get("/")
@@ -134,10 +194,31 @@ async def reopen_ticket(request: Request, principal: Principal, ticket_id: int) 
 @documented(response=TicketOut)
 @requires()
 async def read_messages(request: Request, principal: Principal, ticket_id: int) -> HTTPResponse:
-    """The caller has read the ticket: its unread count goes back to 0."""
-    ticket = await actions.mark_read(actor=principal, ticket_id=ticket_id)
+    """The caller has read the ticket: its unread count goes back to 0, and the customer's
+    unread messages are marked read on WhatsApp (blue ticks)."""
+    read = await actions.mark_read(actor=principal, ticket_id=ticket_id)
+    ticket = read.ticket
     await _committed(request, ticket.id, ticket=ticket)
+    if read.unread_channel_ids:
+        connection_id: int = ticket.connection_id  # type: ignore[attr-defined]
+        call = request.app.ctx.channels.mark_read(
+            connection_id, await _chat_of(ticket), read.unread_channel_ids
+        )
+        await _tell_channel(call, what="mark messages read", connection_id=connection_id)
     return respond(await ticket_out(ticket))
+
+
+@bp.post("/<ticket_id:int>/typing")
+@documented(body=TypingBody, status=204)
+@requires()
+async def typing(request: Request, principal: Principal, ticket_id: int) -> HTTPResponse:
+    """Show the contact that the caller is typing (or stop); allowed to whoever may write."""
+    ticket = await get_writable_ticket(principal=principal, ticket_id=ticket_id)
+    body = parse_body(request, TypingBody)
+    connection_id: int = ticket.connection_id  # type: ignore[attr-defined]
+    call = request.app.ctx.channels.set_typing(connection_id, await _chat_of(ticket), body.typing)
+    await _tell_channel(call, what="show typing", connection_id=connection_id)
+    return empty()
 
 
 @bp.get("/<ticket_id:int>/messages")
@@ -156,12 +237,62 @@ async def list_messages(request: Request, principal: Principal, ticket_id: int) 
 @documented(body=MessageCreate, response=MessageOut, status=201)
 @requires()
 async def send_message(request: Request, principal: Principal, ticket_id: int) -> HTTPResponse:
-    """An agent's message to the contact, stored as pending until the channel sends it."""
+    """An agent's message to the contact, stored as pending until the channel sends it;
+    `reply_to` quotes one of the ticket's messages."""
     await get_visible_ticket(principal=principal, ticket_id=ticket_id)
     body = parse_body(request, MessageCreate)
     message = await actions.send_agent_message(
-        actor=principal, ticket_id=ticket_id, text=body.text, now=request.app.ctx.clock()
+        actor=principal,
+        ticket_id=ticket_id,
+        text=body.text,
+        reply_to=body.reply_to,
+        now=request.app.ctx.clock(),
     )
+    await _committed(request, ticket_id, message_created=message)
+    return respond((await messages_out([message]))[0], status=201)
+
+
+@bp.post("/<ticket_id:int>/media")
+@openapi.body(_UPLOAD_BODY, required=True)
+@documented(response=MessageOut, status=201)
+@requires()
+async def send_media(request: Request, principal: Principal, ticket_id: int) -> HTTPResponse:
+    """Send a file to the contact, as an image, audio, video or document by its type.
+
+    multipart/form-data: `file`, and optionally `caption` and `reply_to` (a message of this
+    ticket to quote); 413 past the media size limit. Stored as pending, like a text reply."""
+    await get_writable_ticket(principal=principal, ticket_id=ticket_id)
+    settings = request.app.ctx.settings
+    upload, fields = parse_upload(request, MediaUpload, max_bytes=settings.media_max_bytes)
+    now = request.app.ctx.clock()
+    media_dir = settings.effective_media_dir
+    stored = await store_media(
+        media_dir=media_dir,
+        company_id=principal.company_id,
+        data=upload.data,
+        mime=upload.mime,
+        filename=upload.filename,
+        now=now,
+    )
+    media = MediaRef(
+        kind=kind_for_mime(upload.mime),
+        mime_type=upload.mime,
+        filename=upload.filename,
+        path=stored.path,
+        size=stored.size,
+    )
+    try:
+        message = await actions.send_agent_message(
+            actor=principal,
+            ticket_id=ticket_id,
+            text=fields.caption,
+            reply_to=fields.reply_to,
+            media=media,
+            now=now,
+        )
+    except ApiError:
+        remove_media(media_dir, stored.path)  # refused after all: keep no orphan file
+        raise
     await _committed(request, ticket_id, message_created=message)
     return respond((await messages_out([message]))[0], status=201)
 
@@ -178,3 +309,25 @@ async def add_note(request: Request, principal: Principal, ticket_id: int) -> HT
     )
     await _committed(request, ticket_id, message_created=message)
     return respond((await messages_out([message]))[0], status=201)
+
+
+@messages_bp.get("/<message_id:int>/media")
+@openapi.response(200, _FILE_RESPONSE, "the file")
+@documented()
+@requires()
+async def download_media(request: Request, principal: Principal, message_id: int) -> HTTPResponse:
+    """A message's file, for whoever sees its ticket; 404 when it has none stored here."""
+    missing = NotFound(f"No media for message {message_id}")
+    if not id_in_range(Message, message_id):
+        raise missing
+    message = await scoped(Message, principal.company_id).filter(id=message_id).first()
+    if message is None or not message.media_path:
+        raise missing
+    try:
+        await get_visible_ticket(principal=principal, ticket_id=message.ticket_id)  # type: ignore[attr-defined]
+    except NotFound:
+        raise missing from None
+    path = media_file(request.app.ctx.settings.effective_media_dir, message.media_path)
+    if path is None:
+        raise missing
+    return await media_response(path, mime=message.media_mime, filename=message.media_name)

@@ -13,11 +13,14 @@ from service.tickets.models import Direction, MessageStatus, TicketStatus
 __all__ = [
     "MAX_MESSAGE_TEXT",
     "ContactRef",
+    "MediaOut",
+    "MediaUpload",
     "MessageCreate",
     "MessageOut",
     "TicketOut",
     "TicketQuery",
     "TransferBody",
+    "TypingBody",
 ]
 
 MAX_MESSAGE_TEXT = 4096
@@ -67,6 +70,31 @@ class TransferBody(StrictModel):
 
 class MessageCreate(StrictModel):
     text: MessageText
+    reply_to: DbId | None = Field(
+        default=None, description="id of a message of this ticket to quote (reply to)"
+    )
+
+
+class MediaUpload(StrictModel):
+    """The text fields of POST /api/tickets/{id}/media (multipart/form-data, with `file`)."""
+
+    caption: Annotated[str, Field(max_length=MAX_MESSAGE_TEXT)] = ""
+    reply_to: DbId | None = None
+
+
+class TypingBody(StrictModel):
+    typing: bool
+
+
+class MediaOut(BaseModel):
+    """A message's file: `url` downloads it, null when only a reference to it is kept (too
+    large to download) or when there is no file (a location, a contact card)."""
+
+    type: str
+    name: str | None
+    mime: str | None
+    size: int | None
+    url: str | None
 
 
 class MessageOut(BaseModel):
@@ -80,5 +108,10 @@ class MessageOut(BaseModel):
     sender_user_id: int | None
     media_type: str | None
     media_name: str | None
+    media: MediaOut | None
+    channel_message_id: str | None
+    quoted_channel_id: str | None
     error: str | None
     created_at: datetime
+    edited_at: datetime | None
+    revoked_at: datetime | None

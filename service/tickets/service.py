@@ -9,15 +9,18 @@ from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
 from service.auth.tokens import Principal
-from service.errors import NotFound
+from service.errors import Conflict, NotFound
 from service.http import Page, PageQuery, paginate
 from service.queues.models import Queue
 from service.tenancy import id_in_range, scoped
 from service.tickets.models import Message, Ticket, TicketStatus
-from service.tickets.schemas import ContactRef, MessageOut, TicketOut, TicketQuery
+from service.tickets.schemas import ContactRef, MediaOut, MessageOut, TicketOut, TicketQuery
 
 __all__ = [
     "get_visible_ticket",
+    "get_writable_ticket",
+    "media_url",
+    "message_out",
     "messages_out",
     "messages_page",
     "ticket_out",
@@ -58,6 +61,20 @@ async def get_visible_ticket(*, principal: Principal, ticket_id: int, lock: bool
     ticket = await query.first()
     if ticket is None:
         raise NotFound(f"Ticket {ticket_id} not found")
+    return ticket
+
+
+async def get_writable_ticket(
+    *, principal: Principal, ticket_id: int, lock: bool = False
+) -> Ticket:
+    """The ticket if the caller may write to its contact now: an agent on their own open
+    ticket, admins and supervisors on any active one; 404 as for reading, 409 otherwise."""
+    ticket = await get_visible_ticket(principal=principal, ticket_id=ticket_id, lock=lock)
+    if ticket.status == TicketStatus.closed:
+        raise Conflict("The ticket is closed: reopen it first")
+    mine = ticket.status == TicketStatus.open and ticket.user_id == principal.user_id  # type: ignore[attr-defined]
+    if not (mine or principal.sees_all_tickets):
+        raise Conflict("Accept the ticket before writing to the contact")
     return ticket
 
 
@@ -117,22 +134,43 @@ async def messages_page(*, company_id: int, ticket_id: int, page: PageQuery) -> 
     return await paginate(query, page, messages_out, newest_first=True)
 
 
+def media_url(message_id: int) -> str:
+    """Where a message's stored file is downloaded."""
+    return f"/api/messages/{message_id}/media"
+
+
+def message_out(m: Message) -> MessageOut:
+    """A message as the API (and its realtime events) show it."""
+    media = None
+    if m.media_type:
+        media = MediaOut(
+            type=m.media_type,
+            name=m.media_name,
+            mime=m.media_mime,
+            size=m.media_size,
+            url=media_url(m.id) if m.media_path else None,
+        )
+    return MessageOut(
+        id=m.id,
+        ticket_id=m.ticket_id,  # type: ignore[attr-defined]
+        direction=m.direction,
+        body=m.body,
+        status=m.status,
+        is_note=m.is_note,
+        from_bot=m.from_bot,
+        sender_user_id=m.sender_user_id,  # type: ignore[attr-defined]
+        media_type=m.media_type,
+        media_name=m.media_name,
+        media=media,
+        channel_message_id=m.channel_message_id,
+        quoted_channel_id=m.quoted_channel_id,
+        error=m.error,
+        created_at=m.created_at,
+        edited_at=m.edited_at,
+        revoked_at=m.revoked_at,
+    )
+
+
 async def messages_out(rows: Sequence[Message]) -> list[MessageOut]:
     """Messages as the API shows them."""
-    return [
-        MessageOut(
-            id=m.id,
-            ticket_id=m.ticket_id,  # type: ignore[attr-defined]
-            direction=m.direction,
-            body=m.body,
-            status=m.status,
-            is_note=m.is_note,
-            from_bot=m.from_bot,
-            sender_user_id=m.sender_user_id,  # type: ignore[attr-defined]
-            media_type=m.media_type,
-            media_name=m.media_name,
-            error=m.error,
-            created_at=m.created_at,
-        )
-        for m in rows
-    ]
+    return [message_out(m) for m in rows]

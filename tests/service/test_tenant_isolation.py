@@ -40,9 +40,17 @@ async def _make_objects(client: httpx.AsyncClient, tenant: Tenant) -> dict[str, 
     )
     assert written.status_code == 200, written.text
     ticket_id = (await Ticket.get(connection_id=sandbox_id)).id
+    picture = {"kind": "image", "mime": "image/png", "content_base64": "iVBORw0KGgo="}
+    with_media = await client.post(
+        f"/api/sandbox/{sandbox_id}/inbound",
+        json={"from": "+5511977776666", "text": "foto", "media": picture},
+        headers=headers,
+    )
+    assert with_media.status_code == 200, with_media.text
     return {
         "api/sandbox": sandbox_id,
         "api/tickets": ticket_id,
+        "api/messages": with_media.json()["message_id"],
         "api/queues": queue_id,
         "api/users": await post(
             "/api/users",
@@ -79,6 +87,11 @@ async def _snapshot(client: httpx.AsyncClient, tenant: Tenant, objects: dict[str
             response = await client.get("/api/api-tokens", headers=tenant.headers)
         elif prefix == "api/sandbox":  # the connection is what those routes reach
             response = await client.get(f"/api/connections/{object_id}", headers=tenant.headers)
+        elif prefix == "api/messages":  # a message is reached through its file
+            response = await client.get(f"/{prefix}/{object_id}/media", headers=tenant.headers)
+            assert response.status_code == 200, (prefix, response.text)
+            views[prefix] = response.content
+            continue
         else:
             response = await client.get(f"/{prefix}/{object_id}", headers=tenant.headers)
         assert response.status_code == 200, (prefix, response.text)
