@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import logging
 import time
 from collections import deque
 from collections.abc import AsyncIterator
@@ -23,6 +24,8 @@ __all__ = ["Broker", "InProcessBroker", "RedisBroker", "event_id_key"]
 CHANNEL = "atende:events"
 LOG_KEY = "atende:events:log"
 LOG_SIZE = 50_000
+
+log = logging.getLogger("atende.realtime")
 
 # One round trip, and the log order is the delivery order: the id is taken and the event
 # published in the same atomic step.
@@ -119,21 +122,32 @@ class RedisBroker:
         self._redis = redis
         self._log_size = log_size
         self._publish_logged = redis.register_script(_PUBLISH_LOGGED)
+        # Pub/sub channels ignore the database number: name the database in the channel so
+        # installations (and test runs) sharing a Redis server on other databases stay apart.
+        database = redis.connection_pool.connection_kwargs.get("db", 0)
+        self._channel = f"{CHANNEL}:{database}"
 
     async def publish(self, event: dict[str, Any]) -> None:
         payload = json.dumps(event, separators=(",", ":"))
         if "audience" in event:
-            await self._publish_logged(keys=[LOG_KEY, CHANNEL], args=[payload, self._log_size])
+            keys = [LOG_KEY, self._channel]
+            await self._publish_logged(keys=keys, args=[payload, self._log_size])
         else:
-            await self._redis.publish(CHANNEL, "\n" + payload)
+            await self._redis.publish(self._channel, "\n" + payload)
 
     async def listen(self) -> AsyncIterator[dict[str, Any]]:
         pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
-        await pubsub.subscribe(CHANNEL)
+        await pubsub.subscribe(self._channel)
         try:
             async for message in pubsub.listen():
-                if message.get("type") == "message":
-                    yield _parse(message["data"])
+                if message.get("type") != "message":
+                    continue
+                try:
+                    event = _parse(message["data"])
+                except ValueError:
+                    log.warning("unreadable event on %s dropped", self._channel)
+                    continue
+                yield event
         finally:
             await pubsub.aclose()  # type: ignore[no-untyped-call]
 
@@ -169,7 +183,9 @@ class RedisBroker:
 
 def _parse(data: str) -> dict[str, Any]:
     event_id, _, payload = data.partition("\n")
-    event: dict[str, Any] = json.loads(payload)
+    event = json.loads(payload)
+    if not isinstance(event, dict):
+        raise ValueError("not an event")
     if event_id:
         event["id"] = event_id
     return event
