@@ -63,9 +63,11 @@ class SessionManager:
         return task
 
     async def stop(self, connection_id: int) -> None:
+        """Stop the connection's channel, also one still starting (or waiting to retry)."""
         task = self._starting.pop(connection_id, None)
         if task is not None and not task.done():
             task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
         channel = self._channels.pop(connection_id, None)
         if channel is not None:
             await channel.stop()
@@ -79,7 +81,12 @@ class SessionManager:
         while True:
             try:
                 channel = await self._factory(connection_id)
-                await channel.start(self._events)
+                try:
+                    await channel.start(self._events)
+                except asyncio.CancelledError:
+                    # Stopped while starting: what it started so far must not run on.
+                    await channel.stop()
+                    raise
             except Exception as exc:
                 log.warning(
                     "connection %s failed to start (attempt %s): %s",

@@ -15,9 +15,11 @@ from service.connections.api import bp as connections_bp
 from service.contacts.api import bp as contacts_bp
 from service.queues.api import bp as queues_bp
 from service.quick_replies.api import bp as quick_replies_bp
+from service.realtime.api import bp as realtime_bp
 from service.sandbox.api import bp as sandbox_bp
 from service.tags.api import bp as tags_bp
 from service.tickets.api import bp as tickets_bp
+from service.tickets.api import messages_bp
 from service.users.api import bp as users_bp
 
 __all__ = ["register_blueprints"]
@@ -37,7 +39,9 @@ def register_blueprints(app: Sanic[Any, Any]) -> None:
         tags_bp,
         quick_replies_bp,
         tickets_bp,
+        messages_bp,
         sandbox_bp,
+        realtime_bp,
         audit_bp,
     ):
         app.blueprint(blueprint)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 import time
 import uuid
 from pathlib import Path
@@ -10,18 +12,22 @@ from typing import Any
 import swagger_ui_bundle
 from redis.asyncio import Redis
 from sanic import Request, Sanic
-from sanic.response import HTTPResponse, json, raw
+from sanic.response import HTTPResponse, file, json, raw
 from sanic_ext import Extend
 
 from service.api import register_blueprints
 from service.auth.ratelimit import MemoryCounter, RedisCounter
-from service.channels import ChannelHub
+from service.channels import ChannelHub, fake_whatsapp_for_tests
 from service.clock import Clock, utcnow
 from service.db import close_db, init_db
 from service.errors import JsonErrorHandler
+from service.leases import Leases, LocalLeases, RedisLeases
 from service.metrics import CONTENT_TYPE_LATEST, Metrics
 from service.openapi import BEARER
 from service.realtime.broker import InProcessBroker, RedisBroker
+from service.realtime.events import current_ticket_audience
+from service.realtime.hub import RealtimeHub
+from service.realtime.presence import MemoryPresence, RedisPresence
 from service.scheduler import Scheduler
 from service.settings import Settings
 
@@ -65,6 +71,9 @@ def create_app(
     app.ctx.clock = clock
     app.ctx.metrics = Metrics()
     app.ctx.signing_key = settings.signing_key()
+    # TEST ONLY (tests/test_workers.py): WhatsApp connections run on a sandbox channel, and
+    # /__test__/channels tells which ones a worker runs.
+    fake_whatsapp = os.environ.get("ATENDE_FAKE_WHATSAPP") == "1"
 
     @app.before_server_start
     async def open_resources(app: Sanic[Any, Any]) -> None:
@@ -73,16 +82,26 @@ def create_app(
             app.ctx.redis = Redis.from_url(settings.redis_url, decode_responses=True)
             app.ctx.broker = RedisBroker(app.ctx.redis)
             app.ctx.login_counter = RedisCounter(app.ctx.redis)
+            app.ctx.presence = RedisPresence(app.ctx.redis)
         else:
             app.ctx.redis = None
             app.ctx.broker = InProcessBroker()
             app.ctx.login_counter = MemoryCounter()
+            app.ctx.presence = MemoryPresence()
+        app.ctx.realtime = RealtimeHub(broker=app.ctx.broker, resolve=current_ticket_audience)
+        leases: Leases
+        if app.ctx.redis is not None:
+            leases = RedisLeases(app.ctx.redis, ttl_seconds=settings.lease_seconds)
+        else:
+            leases = LocalLeases(settings.data_dir / "leases", ttl_seconds=settings.lease_seconds)
         app.ctx.channels = ChannelHub(
-            broker=app.ctx.broker, clock=clock, default_country=settings.default_country
+            settings=settings, broker=app.ctx.broker, clock=clock, leases=leases
         )
+        fake_whatsapp_for_tests(app.ctx.channels)
 
     @app.after_server_start
     async def start_channels(app: Sanic[Any, Any]) -> None:
+        app.ctx.realtime_task = asyncio.get_running_loop().create_task(app.ctx.realtime.run())
         await app.ctx.channels.start()
         app.ctx.scheduler = Scheduler(
             clock=clock, broker=app.ctx.broker, interval=settings.timers_interval_seconds
@@ -93,6 +112,7 @@ def create_app(
     @app.before_server_stop
     async def stop_channels(app: Sanic[Any, Any]) -> None:
         await app.cancel_task("timers", raise_exception=False)
+        app.ctx.realtime_task.cancel()
         await app.ctx.channels.stop()
 
     @app.after_server_stop
@@ -143,10 +163,45 @@ def create_app(
         """Prometheus exposition format."""
         return raw(app.ctx.metrics.render(), content_type=CONTENT_TYPE_LATEST)
 
+    if fake_whatsapp:
+
+        @app.get("/__test__/channels")
+        async def test_channels(request: Request) -> HTTPResponse:
+            """Which WhatsApp connections this worker runs (ATENDE_FAKE_WHATSAPP only)."""
+            hub: ChannelHub = app.ctx.channels
+            return json({"worker": hub.worker_id, "owned": hub.owned})
+
     app.static("/docs/assets", swagger_ui_bundle.swagger_ui_path, name="swagger_assets")
     app.static("/web", WEB_DIR, name="web")
+    _serve_pages(app)
     register_blueprints(app)
     return app
+
+
+# The web pages ------------------------------------------------------------------------------
+# The inbox (/) and the phone simulator are static pages of ES modules under web/app. Their
+# policy allows this origin's files only: no inline script, no style attributes, no plugins,
+# no framing. (`connect-src 'self'` covers the same-origin websocket in current browsers.)
+# /docs (Swagger UI) is not one of them and keeps its own needs.
+PAGE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+)
+_PAGES = {"/": "index.html", "/simulator": "simulator.html"}
+
+
+def _serve_pages(app: Sanic[Any, Any]) -> None:
+    """Serve the inbox and the simulator with their Content-Security-Policy."""
+    for path, name in _PAGES.items():
+
+        async def page(request: Request, name: str = name) -> HTTPResponse:
+            return await file(
+                WEB_DIR / "app" / name,
+                mime_type="text/html; charset=utf-8",
+                headers={"Content-Security-Policy": PAGE_CSP},
+            )
+
+        app.add_route(page, path, methods=["GET"], name=f"page_{name.removesuffix('.html')}")
 
 
 async def _database_ok() -> bool:

@@ -1,4 +1,4 @@
-"""`atende serve | migrate | createadmin | demo`."""
+"""`atende serve | migrate | createadmin | demo | connect`."""
 
 from __future__ import annotations
 
@@ -40,11 +40,17 @@ def _login_hint(settings: Settings, admin: FirstAdmin, port: int) -> str:
     return "\n".join(lines)
 
 
+def _worker_app(settings: Settings) -> Any:
+    """The application of one worker process (a fresh interpreter: its logging set up too)."""
+    from service.app import create_app
+
+    configure_logging(settings)
+    return create_app(settings)
+
+
 def _serve(settings: Settings, port: int, workers: int) -> None:
     from sanic import Sanic
     from sanic.worker.loader import AppLoader
-
-    from service.app import create_app
 
     if workers > 1 and not settings.redis_url:
         sys.exit(
@@ -53,10 +59,25 @@ def _serve(settings: Settings, port: int, workers: int) -> None:
     asyncio.run(migrate_db(settings))
     admin = _with_db(settings, partial(ensure_first_admin, settings))
     print(_login_hint(settings, admin, port), flush=True)
-    loader = AppLoader(factory=partial(create_app, settings))
+    loader = AppLoader(factory=partial(_worker_app, settings))
     app = loader.load()
     app.prepare(host=settings.host, port=port, workers=workers, motd=False, access_log=False)
     Sanic.serve(primary=app, app_loader=loader)
+
+
+def _connect(settings: Settings, target: str, phone: str | None) -> None:
+    from service.connections.login import LoginError, connect_in_terminal
+
+    work = partial(connect_in_terminal, settings, target=target, phone=phone, out=sys.stdout)
+    try:
+        status = _with_db(settings, work)
+    except LoginError as error:
+        sys.exit(str(error))
+    except KeyboardInterrupt:
+        # asyncio.run cancelled the login, which stopped its channel and gave its lease back.
+        print("\nStopped; the connection is not logged in.")
+        sys.exit(130)
+    sys.exit(status)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -72,6 +93,13 @@ def main(argv: list[str] | None = None) -> None:
     admin.add_argument("--email", required=True)
     admin.add_argument("--password", required=True)
     commands.add_parser("demo", help="migrate and seed the demo company")
+    connect = commands.add_parser(
+        "connect", help="log a WhatsApp connection in: shows its QR code (or pairing code)"
+    )
+    connect.add_argument("connection", help="the connection's id or name")
+    connect.add_argument(
+        "--phone", help="log in by pairing code for this number (+55…) instead of a QR code"
+    )
     args = parser.parse_args(argv)
 
     settings = Settings()
@@ -92,6 +120,9 @@ def main(argv: list[str] | None = None) -> None:
         first, company = _with_db(settings, partial(seed_demo, settings))
         print(f"Demo company '{company.name}' is ready (queues Suporte, Financeiro; a sandbox).")
         print(_login_hint(settings, first, settings.port))
+    elif args.command == "connect":
+        asyncio.run(migrate_db(settings))
+        _connect(settings, args.connection, args.phone)
 
 
 if __name__ == "__main__":

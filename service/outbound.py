@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import cast
 
 from bot.channel import (
@@ -42,12 +42,21 @@ _RECEIPT_STATUS = {
 
 
 class OutboundSender:
-    """Sends stored pending messages through the channel that runs their connection."""
+    """Sends stored pending messages through the channel that runs their connection.
+
+    A connection that this worker does not run is handed to `elsewhere` (the hub asks the
+    worker that runs it to send what is pending)."""
 
     def __init__(
-        self, *, channels: Callable[[int], Channel | None], broker: Broker, clock: Clock
+        self,
+        *,
+        channels: Callable[[int], Channel | None],
+        broker: Broker,
+        clock: Clock,
+        elsewhere: Callable[[int], Awaitable[None]] | None = None,
     ) -> None:
         self._channels = channels
+        self._elsewhere = elsewhere
         self._broker = broker
         self._clock = clock
         # Receipts that came before the send that they acknowledge was recorded (the channel
@@ -83,6 +92,10 @@ class OutboundSender:
             await Message.filter(id__in=wanted).distinct().values_list("connection_id", flat=True)
         )
         for connection_id in sorted(cast(list[int], connection_ids)):
+            if self._channels(connection_id) is None:
+                if self._elsewhere is not None:
+                    await self._elsewhere(connection_id)
+                continue  # stays pending: its own worker sends it, or a reconnect does
             async with self._locks[connection_id]:
                 messages = await Message.filter(
                     id__in=wanted, connection_id=connection_id, status=MessageStatus.pending

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import os
 import socket
+import subprocess
 import uuid
 import warnings
 from collections.abc import AsyncIterator, Iterator
@@ -27,13 +28,21 @@ from tests.factories import FakeClock, Tenant, make_tenant
 
 TEST_SECRET = "test-secret-key-of-a-reasonable-length"
 
-# Importing neonize leaks two pipes (its platform check runs `os.popen("uname -a")`); with
-# warnings as errors the garbage collector would fail whichever test it happens to run in.
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", ResourceWarning)
-    import neonize  # noqa: F401
 
-    gc.collect()
+def _import_neonize_without_leaks() -> None:
+    """Importing neonize leaves `os.popen("uname -a")` children unwaited: subprocess keeps
+    them until some later Popen reaps them, and their unclosed pipes then fail, as warnings,
+    whichever test starts a process. Import it now and close them."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        import neonize  # noqa: F401
+
+        for leftover in [o for o in gc.get_objects() if isinstance(o, subprocess.Popen)]:
+            if leftover.args == "uname -a":
+                leftover.communicate()
+
+
+_import_neonize_without_leaks()
 
 
 def _test_redis_url(url: str) -> str:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import httpx
@@ -71,3 +72,6 @@ def atende_server(
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+            # Sanic's workers outlive a manager that exits first: end the whole session.
+            with suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)

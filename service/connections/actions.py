@@ -10,7 +10,7 @@ from tortoise.transactions import in_transaction
 from service.audit.actions import record_change, snapshot
 from service.auth.tokens import Principal
 from service.companies.limits import check_plan_limit
-from service.connections.models import Connection
+from service.connections.models import Channel, Connection, ConnectionStatus
 from service.connections.schemas import ConnectionCreate, ConnectionUpdate
 from service.connections.service import get_connection
 from service.errors import Conflict, InvalidFields
@@ -18,14 +18,26 @@ from service.queues.models import Queue
 from service.tenancy import ensure_name_free, lock_company, owned_ids, scoped
 from service.tickets.models import Ticket
 
-__all__ = ["create_connection", "delete_connection", "update_connection"]
+__all__ = [
+    "create_connection",
+    "delete_connection",
+    "log_out_connection",
+    "start_connection",
+    "stop_connection",
+    "update_connection",
+]
 
 _NAME_TAKEN = "A connection with this name already exists"
+# Codes that log a phone in for a minute or two: not history worth keeping.
+_NOT_AUDITED = ("qr_code", "pairing_code")
 
 
 async def _audit_snapshot(connection: Connection) -> dict[str, Any]:
     queue_ids = sorted(await connection.queues.all().values_list("id", flat=True))
-    return snapshot(connection, queue_ids=queue_ids)
+    data = snapshot(connection, queue_ids=queue_ids)
+    for name in _NOT_AUDITED:
+        data.pop(name, None)
+    return data
 
 
 async def _set_default(actor: Principal, connection: Connection, is_default: bool) -> None:
@@ -165,3 +177,76 @@ async def delete_connection(*, actor: Principal, connection_id: int) -> None:
             oldest = await scoped(Connection, actor.company_id).order_by("created_at", "id").first()
             if oldest is not None:
                 await _set_default(actor, oldest, True)
+
+
+async def _session_change(
+    *, actor: Principal, connection_id: int, action: str, changes: dict[str, Any]
+) -> Connection:
+    """Apply a change of a connection's session (start, stop, logout), audited."""
+    async with in_transaction():
+        connection = await get_connection(
+            company_id=actor.company_id, connection_id=connection_id, lock=True
+        )
+        before = await _audit_snapshot(connection)
+        connection.update_from_dict(changes)
+        await connection.save(update_fields=[*changes, "updated_at"])
+        await record_change(
+            actor=actor,
+            action=action,
+            object_type="connection",
+            object_id=connection.id,
+            before=before,
+            after=await _audit_snapshot(connection),
+        )
+    return connection
+
+
+async def start_connection(
+    *, actor: Principal, connection_id: int, pairing_phone: str | None
+) -> Connection:
+    """Mark a connection active and connecting. A WhatsApp one without a session then logs
+    in by QR code, or by a pairing code when `pairing_phone` (E.164) is given."""
+    changes: dict[str, Any] = {
+        "is_active": True,
+        "status": ConnectionStatus.connecting,
+        "status_detail": "",
+        "qr_code": None,
+        "pairing_code": None,
+    }
+    connection = await get_connection(company_id=actor.company_id, connection_id=connection_id)
+    if connection.channel == Channel.whatsapp:
+        changes["pairing_phone"] = pairing_phone
+    return await _session_change(
+        actor=actor, connection_id=connection_id, action="start", changes=changes
+    )
+
+
+async def stop_connection(*, actor: Principal, connection_id: int) -> Connection:
+    """Mark a connection inactive and disconnected; its WhatsApp session is kept."""
+    changes = {
+        "is_active": False,
+        "status": ConnectionStatus.disconnected,
+        "status_detail": "stopped",
+        "qr_code": None,
+        "pairing_code": None,
+    }
+    return await _session_change(
+        actor=actor, connection_id=connection_id, action="stop", changes=changes
+    )
+
+
+async def log_out_connection(*, actor: Principal, connection_id: int) -> Connection:
+    """Mark a connection inactive and logged out: its WhatsApp account is forgotten, the next
+    start needs a new login."""
+    changes = {
+        "is_active": False,
+        "status": ConnectionStatus.logged_out,
+        "status_detail": "logged out",
+        "qr_code": None,
+        "pairing_code": None,
+        "pairing_phone": None,
+        "wa_jid": None,
+    }
+    return await _session_change(
+        actor=actor, connection_id=connection_id, action="logout", changes=changes
+    )

@@ -15,7 +15,14 @@ from service.connections.models import Channel, ConnectionStatus
 from service.errors import InvalidFields
 from service.http import DbId, PageQuery, StrictModel
 
-__all__ = ["ConnectionCreate", "ConnectionOut", "ConnectionQuery", "ConnectionUpdate"]
+__all__ = [
+    "ConnectionCreate",
+    "ConnectionLoginOut",
+    "ConnectionOut",
+    "ConnectionQuery",
+    "ConnectionStart",
+    "ConnectionUpdate",
+]
 
 ConnectionName = Annotated[str, Field(min_length=1, max_length=100), storable_text]
 LongText = Annotated[str, Field(max_length=4000), storable_text]
@@ -33,6 +40,8 @@ class ConnectionOut(BaseModel):
     is_default: bool
     is_active: bool
     status: ConnectionStatus
+    # Why it is in that status ("stopped", a network error, a ban's reason); often empty.
+    status_detail: str
     phone_number: str | None
     greeting: str
     farewell: str
@@ -74,3 +83,20 @@ class ConnectionUpdate(StrictModel):
         if nulls:
             raise InvalidFields(nulls)
         return changes
+
+
+class ConnectionStart(StrictModel):
+    """Start (or restart) a connection; a WhatsApp one without a session logs in by QR code,
+    or by a pairing code for `pairing_phone` (the number to link, in international format)."""
+
+    pairing_phone: Annotated[str, Field(min_length=1, max_length=40)] | None = None
+
+
+class ConnectionLoginOut(BaseModel):
+    """What a login needs: the QR code to scan (raw and as a PNG data URL) or the pairing code
+    to type on the phone; null unless the connection waits for a login (status `qrcode`)."""
+
+    status: ConnectionStatus
+    qr_code: str | None
+    qr_png: str | None
+    pairing_code: str | None

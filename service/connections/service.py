@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
+import segno
 from tortoise.queryset import QuerySet
 
-from service.connections.models import Connection
-from service.connections.schemas import ConnectionOut
+from service.connections.models import Connection, ConnectionStatus
+from service.connections.schemas import ConnectionLoginOut, ConnectionOut
 from service.tenancy import get_owned, scoped
+from service.users.models import Role
 
 __all__ = [
     "company_connections",
+    "connection_login",
     "connection_out",
+    "connection_updated",
     "connections_out",
     "default_connection",
     "get_connection",
@@ -50,6 +55,7 @@ async def connections_out(connections: Sequence[Connection]) -> list[ConnectionO
             is_default=c.is_default,
             is_active=c.is_active,
             status=c.status,
+            status_detail=c.status_detail,
             phone_number=c.phone_number,
             greeting=c.greeting,
             farewell=c.farewell,
@@ -65,3 +71,41 @@ async def connections_out(connections: Sequence[Connection]) -> list[ConnectionO
 
 async def connection_out(connection: Connection) -> ConnectionOut:
     return (await connections_out([connection]))[0]
+
+
+def _login_codes(connection: Connection) -> tuple[str | None, str | None]:
+    """The QR code and pairing code, only while the connection waits for a login."""
+    if connection.status != ConnectionStatus.qrcode:
+        return None, None
+    return connection.qr_code, connection.pairing_code
+
+
+def connection_login(connection: Connection) -> ConnectionLoginOut:
+    """The login state of a connection, the QR code also drawn as a PNG data URL."""
+    qr_code, pairing_code = _login_codes(connection)
+    qr_png = segno.make(qr_code).png_data_uri(scale=5) if qr_code else None
+    return ConnectionLoginOut(
+        status=connection.status, qr_code=qr_code, qr_png=qr_png, pairing_code=pairing_code
+    )
+
+
+def connection_updated(connection: Connection) -> list[dict[str, Any]]:
+    """The realtime events of a connection's new status for its company. The login codes
+    (they link a phone to the number) go to its admins only; the others get them as null."""
+    qr_code, pairing_code = _login_codes(connection)
+    data = {
+        "id": connection.id,
+        "status": connection.status,
+        "detail": connection.status_detail,
+        "qr_code": qr_code,
+        "pairing_code": pairing_code,
+    }
+    company = {"company_id": connection.company_id}  # type: ignore[attr-defined]
+    if qr_code is None and pairing_code is None:
+        return [{"type": "connection.updated", "data": data, "audience": company}]
+    others = [role.value for role in Role if role is not Role.admin]
+    hidden = {**data, "qr_code": None, "pairing_code": None}
+    return [
+        {"type": "connection.updated", "data": data, "audience": {**company, "roles": ["admin"]}},
+        {"type": "connection.updated", "data": hidden, "audience": {**company, "roles": others}},
+    ]
