@@ -1,0 +1,388 @@
+// The chat pane: the open ticket's header and actions, its history (newest page first,
+// older pages as one scrolls up), live messages and status ticks, and the composer.
+import { api } from "../api.js";
+import { h, replace } from "../dom.js";
+import { t } from "../i18n.js";
+import { toast } from "../ui/toast.js";
+import { Composer } from "./composer.js";
+import { messageElement } from "./messages.js";
+import { transferDialog } from "./transfer.js";
+
+const PAGE = 50;
+const EARLY_LIMIT = 200;
+// A message's status only moves forward; a failure may still be retried and sent.
+const RANK = { pending: 0, failed: 0.5, sent: 1, delivered: 2, read: 3 };
+
+/** `next` with the status of `known` when that one is further along (an older snapshot,
+ * such as the POST's answer, may arrive after the receipt that moved the message on). */
+function furthest(next, known) {
+  if (!known || (RANK[known.status] ?? 0) <= (RANK[next.status] ?? 0)) return next;
+  return { ...next, status: known.status, error: known.error ?? next.error };
+}
+const NEAR_TOP_PX = 80;
+const NEAR_BOTTOM_PX = 120;
+
+export function initial(name) {
+  const letter = [...String(name || "?").trim()][0] ?? "?";
+  return letter.toUpperCase();
+}
+
+export class ChatPane {
+  /** ctx: {me, queues, users, online}; onBack() returns to the list at phone width. */
+  constructor({ root, ctx, store, onBack, onGone }) {
+    this.root = root;
+    this.ctx = ctx;
+    this.store = store;
+    this.onBack = onBack;
+    this.onGone = onGone;
+    this.ticketId = null;
+    this.messages = new Map();
+    this.elements = new Map();
+    // Status changes of messages not shown yet (the receipt can beat the message itself).
+    this.early = new Map();
+    this.nextCursor = null;
+    this.loadingOlder = false;
+    this.generation = 0;
+    this.composer = new Composer({ onSend: (text, options) => this.send(text, options) });
+    this.markRead = debounceRead(() => this.read());
+    this.showEmpty();
+  }
+
+  get ticket() {
+    return this.ticketId === null ? null : this.store.get(this.ticketId);
+  }
+
+  showEmpty(noticeKey = "select_ticket") {
+    this.ticketId = null;
+    this.root.classList.remove("has-ticket");
+    replace(
+      this.root,
+      h("div", { className: "chat-empty" }, h("p", { text: t(noticeKey), dataset: { notice: noticeKey } })),
+    );
+  }
+
+  /** Open a ticket (already in the store). */
+  async open(id) {
+    this.generation += 1;
+    const generation = this.generation;
+    this.ticketId = id;
+    this.messages.clear();
+    this.elements.clear();
+    this.early.clear();
+    this.nextCursor = null;
+    this.shownStatus = undefined;
+    this.build();
+    this.composer.reset();
+    this.renderTicket();
+    await this.loadNewest(generation);
+    this.read();
+    if (generation === this.generation) this.composer.focus();
+  }
+
+  build() {
+    this.title = h("h2", { className: "chat-name", attrs: { id: "chat-name" } });
+    this.subtitle = h("p", { className: "chat-sub", attrs: { id: "chat-sub" } });
+    this.avatar = h("span", { className: "avatar", attrs: { "aria-hidden": "true" } });
+    this.actions = h("div", { className: "chat-actions" });
+    this.back = h("button", {
+      className: "icon-button back-button",
+      attrs: { type: "button" },
+      text: "←",
+      on: { click: () => this.onBack() },
+    });
+    this.historyNote = h("p", { className: "history-note" });
+    this.list = h("ol", { className: "message-list", attrs: { id: "message-list" } });
+    this.scroller = h(
+      "div",
+      {
+        className: "messages",
+        attrs: { role: "log", tabindex: "0", "aria-labelledby": "chat-name" },
+        on: { scroll: () => this.scrolled() },
+      },
+      this.historyNote,
+      this.list,
+    );
+    this.root.classList.add("has-ticket");
+    replace(
+      this.root,
+      h(
+        "header",
+        { className: "chat-header" },
+        this.back,
+        this.avatar,
+        h("div", { className: "chat-title" }, this.title, this.subtitle),
+        this.actions,
+      ),
+      this.scroller,
+      this.composer.element,
+    );
+  }
+
+  /** The header, actions and composer state from the ticket as the store has it now. */
+  renderTicket() {
+    const ticket = this.ticket;
+    if (!ticket || !this.title) return;
+    this.shownStatus = ticket.status;
+    const { me } = this.ctx;
+    this.back.setAttribute("aria-label", t("back"));
+    this.back.title = t("back");
+    this.title.textContent = ticket.contact.name || ticket.contact.number;
+    this.avatar.textContent = initial(ticket.contact.name || ticket.contact.number);
+    const queue = ticket.queue_id ? this.ctx.queues.get(ticket.queue_id) : null;
+    const agent = ticket.user_id ? this.ctx.users.get(ticket.user_id) : null;
+    const parts = [
+      ticket.contact.number,
+      t(`status_${ticket.status}`),
+      queue ? queue.name : null,
+      agent ? t("assigned_to", { name: agent.name }) : null,
+    ].filter(Boolean);
+    replace(
+      this.subtitle,
+      parts.join(" · "),
+      ticket.rating
+        ? h("span", {
+            className: "rating",
+            attrs: { id: "chat-rating" },
+            text: ` · ★ ${t("rating", { n: ticket.rating })}`,
+          })
+        : null,
+    );
+    this.subtitle.dataset.status = ticket.status;
+
+    this.renderActions(ticket);
+
+    const staff = me.role === "admin" || me.role === "supervisor";
+    let blocked = null;
+    if (ticket.status === "closed") blocked = "cannot_write_closed";
+    else if (!staff && ticket.status === "pending") blocked = "cannot_write_pending";
+    else if (!staff && ticket.user_id !== me.id) blocked = "cannot_write_other";
+    this.composer.setBlocked(blocked);
+  }
+
+  /** The action buttons; rebuilt only when they change, so that focus stays where it is. */
+  renderActions(ticket) {
+    const keys = [];
+    if (ticket.status === "pending") keys.push("accept");
+    if (ticket.status !== "closed") keys.push("transfer", "close");
+    else keys.push("reopen");
+    const signature = `${keys.join(",")}@${t("accept")}`;
+    if (this.actions.dataset.signature === signature) return;
+    this.actions.dataset.signature = signature;
+    const focused = document.activeElement?.dataset?.action;
+    const run = {
+      accept: () => this.act("accept"),
+      transfer: () => this.transfer(),
+      close: () => this.act("close"),
+      reopen: () => this.act("reopen"),
+    };
+    replace(
+      this.actions,
+      keys.map((key) =>
+        h("button", {
+          className: key === "accept" ? "primary" : "",
+          attrs: { type: "button", "data-action": key },
+          text: t(key),
+          on: { click: () => run[key]() },
+        }),
+      ),
+    );
+    if (focused) this.actions.querySelector(`[data-action="${focused}"]`)?.focus();
+  }
+
+  async act(action) {
+    const id = this.ticketId;
+    try {
+      const ticket = await api(`/api/tickets/${id}/${action}`, { method: "POST" });
+      if (ticket && ticket.id) this.store.put(ticket);
+      if (action === "accept" || action === "reopen") this.composer.focus();
+    } catch (error) {
+      toast(error.message || t("error_generic"), "error");
+    }
+  }
+
+  async transfer() {
+    const ticket = this.ticket;
+    if (!ticket) return;
+    // Whether I still see the ticket depends on where it went: the feed tells, in order
+    // (ticket.updated, or ticket.removed), so the response is not stored over it.
+    await transferDialog(ticket, this.ctx);
+  }
+
+  async send(text, { note }) {
+    const id = this.ticketId;
+    const path = note ? `/api/tickets/${id}/notes` : `/api/tickets/${id}/messages`;
+    try {
+      const message = await api(path, { method: "POST", body: { text } });
+      this.add([message], { stick: true });
+    } catch (error) {
+      toast(error.message || t("error_generic"), "error");
+      throw error;
+    }
+  }
+
+  async loadNewest(generation = this.generation) {
+    const id = this.ticketId;
+    this.historyNote.textContent = t("loading");
+    try {
+      const page = await api(`/api/tickets/${id}/messages`, { query: { limit: PAGE } });
+      if (generation !== this.generation) return;
+      if (this.messages.size === 0) this.nextCursor = page.next_cursor;
+      this.add(page.items, { stick: true });
+      this.fillScreen();
+    } catch (error) {
+      if (generation === this.generation) toast(error.message || t("error_generic"), "error");
+    }
+    this.noteHistory();
+  }
+
+  /** Keep loading older pages while they do not fill the pane (nothing to scroll yet). */
+  async fillScreen() {
+    while (
+      this.nextCursor &&
+      this.scroller.isConnected &&
+      this.scroller.scrollHeight <= this.scroller.clientHeight
+    ) {
+      if (!(await this.loadOlder())) break;
+    }
+  }
+
+  scrolled() {
+    if (this.scroller.scrollTop < NEAR_TOP_PX) this.loadOlder();
+  }
+
+  async loadOlder() {
+    if (!this.nextCursor || this.loadingOlder) return false;
+    const generation = this.generation;
+    this.loadingOlder = true;
+    this.historyNote.textContent = t("loading_older");
+    try {
+      const page = await api(`/api/tickets/${this.ticketId}/messages`, {
+        query: { limit: PAGE, cursor: this.nextCursor },
+      });
+      if (generation !== this.generation) return false;
+      this.nextCursor = page.next_cursor;
+      const before = this.scroller.scrollHeight;
+      const top = this.scroller.scrollTop;
+      this.add(page.items, { stick: false });
+      // Keep what the agent was reading in place while older messages appear above it.
+      this.scroller.scrollTop = top + (this.scroller.scrollHeight - before);
+      return true;
+    } catch (error) {
+      toast(error.message || t("error_generic"), "error");
+      return false;
+    } finally {
+      this.loadingOlder = false;
+      this.noteHistory();
+    }
+  }
+
+  noteHistory() {
+    if (!this.historyNote) return;
+    this.historyNote.textContent = this.nextCursor ? "" : t("history_start");
+  }
+
+  nearBottom() {
+    const s = this.scroller;
+    return s.scrollHeight - s.scrollTop - s.clientHeight < NEAR_BOTTOM_PX;
+  }
+
+  /** Insert or replace messages in id order; `stick` scrolls to the end if we were there. */
+  add(messages, { stick }) {
+    if (!this.list) return;
+    const follow = stick && (this.nearBottom() || this.messages.size === 0);
+    for (const received of messages) {
+      if (received.ticket_id !== this.ticketId) continue;
+      const known = this.messages.get(received.id) ?? this.early.get(received.id);
+      this.early.delete(received.id);
+      const message = furthest(received, known);
+      this.messages.set(message.id, message);
+      const element = messageElement(message, this.ctx);
+      const old = this.elements.get(message.id);
+      this.elements.set(message.id, element);
+      if (old) {
+        old.replaceWith(element);
+        continue;
+      }
+      const after = [...this.elements.keys()].filter((id) => id > message.id && id !== message.id);
+      const nextId = after.length ? Math.min(...after) : null;
+      const next = nextId !== null ? this.elements.get(nextId) : null;
+      if (next && next.isConnected) this.list.insertBefore(element, next);
+      else this.list.append(element);
+    }
+    if (follow) this.scroller.scrollTop = this.scroller.scrollHeight;
+  }
+
+  // Live events ------------------------------------------------------------------------
+
+  messageCreated(message) {
+    if (message.ticket_id !== this.ticketId) return;
+    this.add([message], { stick: true });
+    if (message.direction === "in") this.markRead();
+  }
+
+  messageUpdated(change) {
+    if (change.ticket_id !== this.ticketId) return;
+    const known = this.messages.get(change.id);
+    if (!known) {
+      this.early.set(change.id, change);
+      if (this.early.size > EARLY_LIMIT) this.early.delete(this.early.keys().next().value);
+      return;
+    }
+    this.add([{ ...known, ...change }], { stick: false });
+    // The reason of a failure is not in the event: read the newest page again.
+    if (change.status === "failed") this.loadNewest();
+  }
+
+  ticketChanged(ticket) {
+    if (ticket.id !== this.ticketId) return;
+    const moved = this.shownStatus !== undefined && this.shownStatus !== ticket.status;
+    this.renderTicket();
+    // A status change may come with messages that had no event of their own (the farewell
+    // and the rating question on close): read the newest page again.
+    if (moved) this.loadNewest();
+  }
+
+  ticketRemoved(id) {
+    if (id !== this.ticketId) return;
+    this.showEmpty("ticket_gone");
+    toast(t("ticket_gone"));
+    this.onGone?.();
+  }
+
+  /** After a resync: the newest page again, merged into what is shown. */
+  resync() {
+    if (this.ticketId !== null) this.loadNewest();
+  }
+
+  /** Re-render the text of everything shown (after a language change). */
+  retranslate() {
+    this.composer.texts();
+    if (this.ticketId === null) {
+      const notice = this.root.querySelector("[data-notice]");
+      if (notice) notice.textContent = t(notice.dataset.notice);
+      return;
+    }
+    this.renderTicket();
+    this.add([...this.messages.values()], { stick: false });
+    this.noteHistory();
+  }
+
+  async read() {
+    const id = this.ticketId;
+    if (id === null || document.visibilityState !== "visible") return;
+    try {
+      await api(`/api/tickets/${id}/read`, { method: "POST" });
+      this.store.patch(id, { unread_count: 0 });
+    } catch {
+      // Read marks are a courtesy: a failure changes nothing for the agent.
+    }
+  }
+}
+
+function debounceRead(fn) {
+  let timer = null;
+  return () => {
+    clearTimeout(timer);
+    timer = setTimeout(fn, 300);
+  };
+}

@@ -1,0 +1,228 @@
+// The chat's composer: Enter sends, Shift+Enter starts a new line; "/" at the start opens
+// the quick replies (arrows to move, Enter or Tab to pick, Escape to close); "Note" writes
+// an internal note instead of a message to the customer.
+import { api } from "../api.js";
+import { h } from "../dom.js";
+import { t } from "../i18n.js";
+
+const MAX_ROWS = 6;
+let quickReplies = null;
+
+/** The company's quick replies, fetched once per page. */
+function loadQuickReplies() {
+  if (!quickReplies) {
+    quickReplies = api("/api/quick-replies", { query: { limit: 200 } })
+      .then((page) => page.items)
+      .catch(() => {
+        quickReplies = null;
+        return [];
+      });
+  }
+  return quickReplies;
+}
+
+export class Composer {
+  /** onSend(text, {note}) resolves when sent (and rejects to keep the text). */
+  constructor({ onSend }) {
+    this.onSend = onSend;
+    this.note = false;
+    this.blockedReason = null;
+    this.matches = [];
+    this.active = 0;
+    this.textarea = h("textarea", {
+      className: "composer-input",
+      attrs: { rows: 1, id: "composer-input", autocomplete: "off" },
+      on: {
+        keydown: (event) => this.keydown(event),
+        input: () => this.changed(),
+        blur: () => setTimeout(() => this.hideReplies(), 150),
+      },
+    });
+    this.replies = h("ul", {
+      className: "quick-replies",
+      attrs: { role: "listbox", id: "quick-replies" },
+    });
+    this.replies.hidden = true;
+    this.noteButton = h("button", {
+      className: "note-toggle",
+      attrs: { type: "button", "aria-pressed": "false" },
+      on: { click: () => this.setNote(!this.note) },
+    });
+    this.sendButton = h("button", { className: "send-button", attrs: { type: "submit" } });
+    this.blocked = h("p", { className: "composer-blocked" });
+    this.element = h(
+      "form",
+      {
+        className: "composer",
+        on: {
+          submit: (event) => {
+            event.preventDefault();
+            this.submit();
+          },
+        },
+      },
+      this.replies,
+      this.blocked,
+      h("div", { className: "composer-row" }, this.noteButton, this.textarea, this.sendButton),
+    );
+    this.texts();
+  }
+
+  texts() {
+    this.noteButton.textContent = t("note_toggle");
+    this.noteButton.title = t("note_label");
+    this.sendButton.textContent = "➤";
+    this.sendButton.setAttribute("aria-label", t("send"));
+    this.sendButton.title = t("send");
+    this.textarea.setAttribute("aria-label", t("composer_label"));
+    this.textarea.placeholder = this.note ? t("note_placeholder") : t("composer_placeholder");
+    this.blocked.textContent = this.blockedReason ? t(this.blockedReason) : "";
+  }
+
+  /** Messages to the customer are allowed or not (reason: an i18n key); notes always are. */
+  setBlocked(reason) {
+    this.blockedReason = reason;
+    this.blocked.hidden = !reason;
+    this.refreshDisabled();
+    this.texts();
+  }
+
+  setNote(note) {
+    this.note = note;
+    this.noteButton.setAttribute("aria-pressed", String(note));
+    this.element.classList.toggle("composer-note", note);
+    this.refreshDisabled();
+    this.texts();
+    this.textarea.focus();
+  }
+
+  refreshDisabled() {
+    const disabled = Boolean(this.blockedReason) && !this.note;
+    this.textarea.disabled = disabled;
+    this.sendButton.disabled = disabled;
+    this.blocked.hidden = !this.blockedReason || this.note;
+  }
+
+  reset() {
+    this.textarea.value = "";
+    this.fit();
+    this.hideReplies();
+    this.setNote(false);
+  }
+
+  focus() {
+    if (!this.textarea.disabled) this.textarea.focus();
+  }
+
+  fit() {
+    const lines = this.textarea.value.split("\n").length;
+    this.textarea.rows = Math.min(MAX_ROWS, Math.max(1, lines));
+  }
+
+  async submit() {
+    const text = this.textarea.value.trim();
+    if (!text || this.textarea.disabled || this.sending) return;
+    this.sending = true;
+    this.sendButton.disabled = true;
+    try {
+      await this.onSend(text, { note: this.note });
+      this.textarea.value = "";
+      this.fit();
+    } catch {
+      // The caller told the user; the text stays for another try.
+    } finally {
+      this.sending = false;
+      this.refreshDisabled();
+      this.textarea.focus();
+    }
+  }
+
+  keydown(event) {
+    if (!this.replies.hidden && this.matches.length) {
+      if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+        event.preventDefault();
+        const step = event.key === "ArrowDown" ? 1 : -1;
+        this.active = (this.active + step + this.matches.length) % this.matches.length;
+        this.renderReplies();
+        return;
+      }
+      if (event.key === "Enter" || event.key === "Tab") {
+        event.preventDefault();
+        this.pick(this.matches[this.active]);
+        return;
+      }
+    }
+    if (event.key === "Escape" && !this.replies.hidden) {
+      event.preventDefault();
+      this.hideReplies();
+      return;
+    }
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      this.submit();
+    }
+  }
+
+  async changed() {
+    this.fit();
+    const value = this.textarea.value;
+    if (!value.startsWith("/") || /\s/.test(value)) {
+      this.hideReplies();
+      return;
+    }
+    const prefix = value.slice(1).toLowerCase();
+    const all = await loadQuickReplies();
+    if (this.textarea.value !== value) return; // typed on meanwhile
+    this.matches = all.filter((reply) => reply.shortcut.toLowerCase().startsWith(prefix));
+    this.active = 0;
+    this.replies.hidden = false;
+    this.textarea.setAttribute("aria-expanded", "true");
+    this.textarea.setAttribute("aria-controls", "quick-replies");
+    this.renderReplies();
+  }
+
+  renderReplies() {
+    this.replies.replaceChildren();
+    this.replies.setAttribute("aria-label", t("quick_replies"));
+    if (!this.matches.length) {
+      this.replies.append(h("li", { className: "quick-empty", text: t("no_quick_replies") }));
+      return;
+    }
+    this.matches.forEach((reply, index) => {
+      const selected = index === this.active;
+      this.replies.append(
+        h(
+          "li",
+          {
+            className: selected ? "quick-reply active" : "quick-reply",
+            attrs: { role: "option", "aria-selected": String(selected), id: `quick-${index}` },
+            on: {
+              mousedown: (event) => {
+                event.preventDefault(); // keep the focus in the textarea
+                this.pick(reply);
+              },
+            },
+          },
+          h("span", { className: "quick-shortcut", text: `/${reply.shortcut}` }),
+          h("span", { className: "quick-text", text: reply.text }),
+        ),
+      );
+    });
+    this.textarea.setAttribute("aria-activedescendant", `quick-${this.active}`);
+  }
+
+  pick(reply) {
+    if (!reply) return;
+    this.textarea.value = reply.text;
+    this.fit();
+    this.hideReplies();
+    this.textarea.focus();
+  }
+
+  hideReplies() {
+    this.replies.hidden = true;
+    this.matches = [];
+    this.textarea.setAttribute("aria-expanded", "false");
+    this.textarea.removeAttribute("aria-activedescendant");
+  }
+}
