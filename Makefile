@@ -38,5 +38,11 @@ format: $(VENV)/.dev-installed
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# Issue 6's benchmarks on Postgres + Redis (DATABASE_URL and REDIS_URL name the servers, the
+# local ones by default; the run makes its own database and uses Redis db 13): a table and
+# bench-results.json. BENCH_ARGS=--smoke for tiny sizes; --help for the others.
+bench: $(VENV)/.dev-installed
+	$(BIN)/python -m tests.perf $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
