@@ -67,7 +67,10 @@ class Settings(BaseSettings):
         description="a dead worker's WhatsApp connections are taken over within this time",
     )
     login_max_failures: int = Field(
-        default=10, ge=1, description="failed logins per email (and 5x per IP) in 15 minutes"
+        default=10, ge=1, description="failed logins per email in 15 minutes"
+    )
+    login_max_failures_per_ip: int = Field(
+        default=50, ge=1, description="failed logins per IP address in 15 minutes"
     )
 
     @field_validator("default_country")

@@ -81,6 +81,8 @@ async def test_settings(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterat
         data_dir=data_dir,
         secret_key=TEST_SECRET,
         login_max_failures=5,
+        # Every test logs in from 127.0.0.1: the per-IP limit has tests of its own.
+        login_max_failures_per_ip=100_000,
         timers_interval_seconds=0,  # tests run the timers themselves
         log_level="WARNING",
     )

@@ -66,11 +66,14 @@ async def login(
     max_failures: int,
     key: str,
     now: datetime,
+    max_failures_per_ip: int | None = None,
 ) -> IssuedTokens:
-    """Tokens for a right email and password; failures are counted per email and per IP."""
+    """Tokens for a right email and password; failures are counted per email and per IP
+    (five times the per-email limit unless told otherwise)."""
     email = email.strip().lower()
     email_key, ip_key = f"login:email:{email}", f"login:ip:{ip}"
-    for bucket, limit in ((email_key, max_failures), (ip_key, max_failures * 5)):
+    ip_limit = max_failures_per_ip or max_failures * 5
+    for bucket, limit in ((email_key, max_failures), (ip_key, ip_limit)):
         hits, retry_after = await counter.count(bucket)
         if hits >= limit:
             raise RateLimited(

@@ -45,6 +45,7 @@ async def login(request: Request) -> HTTPResponse:
         ip=request.remote_addr or request.ip or "unknown",
         counter=ctx.login_counter,
         max_failures=ctx.settings.login_max_failures,
+        max_failures_per_ip=ctx.settings.login_max_failures_per_ip,
         key=ctx.signing_key,
         now=ctx.clock(),
     )
