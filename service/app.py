@@ -21,7 +21,7 @@ from service.channels import ChannelHub, fake_whatsapp_for_tests
 from service.clock import Clock, utcnow
 from service.db import close_db, init_db
 from service.errors import JsonErrorHandler
-from service.leases import Leases, LocalLeases, RedisLeases
+from service.leases import Leases, LocalLeases, RedisLeases, installation_mark
 from service.metrics import CONTENT_TYPE_LATEST, Metrics
 from service.openapi import BEARER
 from service.realtime.broker import InProcessBroker, RedisBroker
@@ -91,7 +91,11 @@ def create_app(
         app.ctx.realtime = RealtimeHub(broker=app.ctx.broker, resolve=current_ticket_audience)
         leases: Leases
         if app.ctx.redis is not None:
-            leases = RedisLeases(app.ctx.redis, ttl_seconds=settings.lease_seconds)
+            leases = RedisLeases(
+                app.ctx.redis,
+                ttl_seconds=settings.lease_seconds,
+                namespace=installation_mark(settings.effective_database_url),
+            )
         else:
             leases = LocalLeases(settings.data_dir / "leases", ttl_seconds=settings.lease_seconds)
         app.ctx.channels = ChannelHub(

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 import os
 import time
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, Protocol, runtime_checkable
-from urllib.parse import urlsplit
 
 from bot.channel import Channel, ConnectionState, InboundMessage, Receipt, StateChange
 from bot.sandbox import SandboxChannel
@@ -24,7 +22,7 @@ from service.clock import Clock
 from service.connections.models import Channel as ChannelKind
 from service.connections.models import Connection, ConnectionStatus
 from service.connections.service import connection_updated
-from service.leases import Leases, connection_lease
+from service.leases import Leases, connection_lease, installation_mark
 from service.outbound import OutboundSender
 from service.pipeline import Pipeline
 from service.realtime.broker import Broker
@@ -132,10 +130,8 @@ class ChannelHub:
         self._tasks: list[asyncio.Task[None]] = []
         self._commands: set[asyncio.Task[None]] = set()
         # Redis pub/sub ignores the database number: another installation on the same Redis
-        # hears our commands. Its database (name) differs, and so does this mark; the host and
-        # credentials are left out, which workers may spell differently.
-        database = urlsplit(settings.effective_database_url).path
-        self._site = hashlib.sha256(database.encode()).hexdigest()[:16]
+        # server hears our commands; they carry this mark so that it ignores them.
+        self._site = installation_mark(settings.effective_database_url)
 
     @property
     def worker_id(self) -> str:

@@ -10,11 +10,13 @@ server runs the connection."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 import socket
 from pathlib import Path
 from typing import IO, Protocol
+from urllib.parse import urlsplit
 
 from redis.asyncio import Redis
 
@@ -23,6 +25,7 @@ __all__ = [
     "LocalLeases",
     "RedisLeases",
     "connection_lease",
+    "installation_mark",
     "new_worker_id",
 ]
 
@@ -54,6 +57,12 @@ def new_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
+def installation_mark(database_url: str) -> str:
+    """What tells this installation's workers from another's on a shared Redis server: its
+    database's name (host and credentials left out, which workers may spell differently)."""
+    return hashlib.sha256(urlsplit(database_url).path.encode()).hexdigest()[:12]
+
+
 def connection_lease(connection_id: int) -> str:
     """The name of the lease on running a connection."""
     return f"connection:{connection_id}"
@@ -79,11 +88,20 @@ class Leases(Protocol):
 
 
 class RedisLeases:
-    """Leases shared by every worker that uses this Redis database."""
+    """Leases shared by every worker that uses this Redis database; `namespace` (see
+    installation_mark) keeps installations that share it apart."""
 
-    def __init__(self, redis: Redis, *, ttl_seconds: float, worker_id: str | None = None) -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        *,
+        ttl_seconds: float,
+        namespace: str = "",
+        worker_id: str | None = None,
+    ) -> None:
         self.worker_id = worker_id or new_worker_id()
         self.ttl_seconds = ttl_seconds
+        self.prefix = f"{_PREFIX}{namespace}:" if namespace else _PREFIX
         self._redis = redis
         self._renew = redis.register_script(_RENEW)
         self._release = redis.register_script(_RELEASE)
@@ -93,20 +111,21 @@ class RedisLeases:
         return max(1, int(self.ttl_seconds * 1000))
 
     async def acquire(self, name: str) -> bool:
-        key = _PREFIX + name
+        key = self.prefix + name
         if await self._redis.set(key, self.worker_id, nx=True, px=self._ttl_ms):
             return True
         # Already ours (say, taken again after a restart of the loop): renew, do not fail.
         return await self.renew(name)
 
     async def renew(self, name: str) -> bool:
-        return bool(await self._renew(keys=[_PREFIX + name], args=[self.worker_id, self._ttl_ms]))
+        renewed = await self._renew(keys=[self.prefix + name], args=[self.worker_id, self._ttl_ms])
+        return bool(renewed)
 
     async def release(self, name: str) -> None:
-        await self._release(keys=[_PREFIX + name], args=[self.worker_id])
+        await self._release(keys=[self.prefix + name], args=[self.worker_id])
 
     async def holder(self, name: str) -> str | None:
-        value = await self._redis.get(_PREFIX + name)
+        value = await self._redis.get(self.prefix + name)
         if value is None:
             return None
         return value.decode() if isinstance(value, bytes) else str(value)

@@ -21,6 +21,7 @@ import pytest_asyncio
 from redis import Redis as SyncRedis
 from redis.asyncio import Redis
 
+from service.leases import installation_mark
 from service.settings import Settings
 from tests.processes import atende_server, free_port, settings_env
 
@@ -108,7 +109,8 @@ def test_one_worker_runs_a_connection_and_another_takes_over(
         )
         assert created.status_code == 201, created.text
         connection_id = created.json()["id"]
-        lease = f"atende:lease:connection:{connection_id}"
+        mark = installation_mark(workers_env["DATABASE_URL"])
+        lease = f"atende:lease:{mark}:connection:{connection_id}"
 
         # Exactly one worker runs it: the one whose id the lease holds, round after round.
         owner: str = _until(lambda: redis.get(lease))

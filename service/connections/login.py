@@ -18,7 +18,13 @@ from service.channels import ChannelHub, WhatsAppFactory, fake_whatsapp_for_test
 from service.clock import utcnow
 from service.connections.models import Channel, Connection, ConnectionStatus
 from service.contacts.phones import normalize_number
-from service.leases import Leases, LocalLeases, RedisLeases, connection_lease
+from service.leases import (
+    Leases,
+    LocalLeases,
+    RedisLeases,
+    connection_lease,
+    installation_mark,
+)
 from service.realtime.broker import Broker, InProcessBroker, RedisBroker
 from service.settings import Settings
 
@@ -73,7 +79,8 @@ def _shared_services(settings: Settings) -> tuple[Leases, Broker]:
     ttl = settings.lease_seconds
     if settings.redis_url:
         redis = Redis.from_url(settings.redis_url, decode_responses=True)
-        return RedisLeases(redis, ttl_seconds=ttl), RedisBroker(redis)
+        namespace = installation_mark(settings.effective_database_url)
+        return RedisLeases(redis, ttl_seconds=ttl, namespace=namespace), RedisBroker(redis)
     return LocalLeases(settings.data_dir / "leases", ttl_seconds=ttl), InProcessBroker()
 
 

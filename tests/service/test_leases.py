@@ -13,7 +13,13 @@ import pytest
 import pytest_asyncio
 from redis.asyncio import Redis
 
-from service.leases import LocalLeases, RedisLeases, connection_lease, new_worker_id
+from service.leases import (
+    LocalLeases,
+    RedisLeases,
+    connection_lease,
+    installation_mark,
+    new_worker_id,
+)
 from service.settings import Settings
 
 
@@ -61,6 +67,21 @@ async def test_redis_lease_is_exclusive_renewed_and_released(redis: Redis) -> No
     await one.release(name)
     assert await one.holder(name) is None
     assert await two.acquire(name)
+    await two.release(name)
+
+
+async def test_installations_sharing_a_redis_have_leases_of_their_own(redis: Redis) -> None:
+    ours = installation_mark("postgres://a:b@db-1:5432/atende")
+    assert ours == installation_mark("postgres://other@db-1.internal/atende?sslmode=require")
+    theirs = installation_mark("postgres://a:b@db-1:5432/atende_staging")
+    assert ours != theirs
+    one = RedisLeases(redis, ttl_seconds=30, namespace=ours)
+    two = RedisLeases(redis, ttl_seconds=30, namespace=theirs)
+    name = _name()
+    assert await one.acquire(name)
+    assert await two.acquire(name)  # the same connection id, another installation
+    assert await redis.get(f"atende:lease:{ours}:{name}") == one.worker_id
+    await one.release(name)
     await two.release(name)
 
 

@@ -16,7 +16,7 @@ from bot.channel import ChannelEvents, ConnectionState, StateChange
 from bot.sandbox import SandboxChannel
 from service.channels import ChannelHub
 from service.connections.models import Channel, Connection, ConnectionStatus
-from service.leases import Leases, LocalLeases, RedisLeases
+from service.leases import Leases, LocalLeases, RedisLeases, installation_mark
 from service.settings import Settings
 from tests.factories import Tenant, unique
 
@@ -194,5 +194,6 @@ async def other_leases(test_settings: Settings) -> AsyncIterator[Leases]:
             await local.release(name)
         return
     redis = Redis.from_url(test_settings.redis_url, decode_responses=True)
-    yield RedisLeases(redis, ttl_seconds=30)
+    namespace = installation_mark(test_settings.effective_database_url)
+    yield RedisLeases(redis, ttl_seconds=30, namespace=namespace)
     await redis.aclose()
