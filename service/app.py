@@ -183,19 +183,20 @@ def create_app(
 
 
 # The web pages ------------------------------------------------------------------------------
-# The inbox (/) and the phone simulator are static pages of ES modules under web/app. Their
-# policy allows this origin's files only: no inline script, no style attributes, no plugins,
-# no framing. (`connect-src 'self'` covers the same-origin websocket in current browsers.)
+# The inbox (/), the admin (/admin) and the phone simulator are static pages of ES modules
+# under web/app. Their policy allows this origin's files only: no inline script, no style
+# attributes, no plugins, no framing. (`connect-src 'self'` covers the same-origin websocket
+# in current browsers.)
 # /docs (Swagger UI) is not one of them and keeps its own needs.
 PAGE_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
     "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 )
-_PAGES = {"/": "index.html", "/simulator": "simulator.html"}
+_PAGES = {"/": "index.html", "/simulator": "simulator.html", "/admin": "admin.html"}
 
 
 def _serve_pages(app: Sanic[Any, Any]) -> None:
-    """Serve the inbox and the simulator with their Content-Security-Policy."""
+    """Serve the inbox, the admin and the simulator with their Content-Security-Policy."""
     for path, name in _PAGES.items():
 
         async def page(request: Request, name: str = name) -> HTTPResponse:

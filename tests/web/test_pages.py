@@ -23,7 +23,7 @@ HTML_SINKS = re.compile(
 )
 
 
-@pytest.mark.parametrize("path", ["/", "/simulator"])
+@pytest.mark.parametrize("path", ["/", "/simulator", "/admin"])
 async def test_pages_are_served_with_a_strict_policy(client: httpx.AsyncClient, path: str) -> None:
     response = await client.get(path)
     assert response.status_code == 200

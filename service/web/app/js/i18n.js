@@ -278,6 +278,21 @@ export const DICTIONARIES = {
   },
 };
 
+/**
+ * Add a module's own texts: `extend({en: {...}, "pt-BR": {...}, es: {...}})`. Pages and
+ * sections keep their words beside their code; a key defined twice is a mistake.
+ */
+export function extend(dictionaries) {
+  for (const [lang, entries] of Object.entries(dictionaries)) {
+    const target = DICTIONARIES[lang];
+    if (!target) throw new Error(`unknown language ${lang}`);
+    for (const [key, text] of Object.entries(entries)) {
+      if (key in target && target[key] !== text) console.warn(`i18n key ${key} redefined`);
+      target[key] = text;
+    }
+  }
+}
+
 export const LANGUAGES = [
   ["pt-BR", "Português (Brasil)"],
   ["en", "English"],

@@ -2,7 +2,7 @@
 // websocket without ever reloading.
 import { api, currentToken, currentUser, logout, onSession, refresh, restore } from "./api.js";
 import { byId } from "./dom.js";
-import { applyI18n, onLangChange, t } from "./i18n.js";
+import { applyI18n, extend, onLangChange, t } from "./i18n.js";
 import { ChatPane } from "./inbox/chat.js";
 import { TicketList } from "./inbox/list.js";
 import { TicketStore } from "./inbox/store.js";
@@ -12,6 +12,8 @@ import { renderLogin } from "./ui/login.js";
 import { askPermission, beep, canAskPermission, notify } from "./ui/notify.js";
 import { applyTheme } from "./ui/theme.js";
 import { toast } from "./ui/toast.js";
+
+extend({ en: { open_admin: "Admin" }, "pt-BR": { open_admin: "Administração" }, es: { open_admin: "Administración" } });
 
 applyTheme();
 applyI18n(document);
@@ -63,6 +65,7 @@ async function start() {
   byId("inbox-view").hidden = false;
   const me = currentUser();
   byId("me").textContent = me.name;
+  byId("admin-link").hidden = me.role === "agent";
   const ctx = { me, queues: new Map(), users: new Map(), online: new Set() };
   try {
     await loadDirectory(ctx);
