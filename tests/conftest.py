@@ -46,9 +46,11 @@ _import_neonize_without_leaks()
 
 
 def _test_redis_url(url: str) -> str:
-    """The same server, database 15: the suite flushes it and must not touch real data."""
+    """The same server, database 15 (or ATENDE_TEST_REDIS_DB, so that test sessions can run
+    side by side): the suite flushes it and must not touch real data."""
     parts = urlsplit(url)
-    return urlunsplit(parts._replace(path="/15"))
+    database = int(os.environ.get("ATENDE_TEST_REDIS_DB", "15"))
+    return urlunsplit(parts._replace(path=f"/{database}"))
 
 
 @pytest.fixture(scope="session")
