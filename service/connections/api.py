@@ -64,9 +64,13 @@ async def list_connections(request: Request, principal: Principal) -> HTTPRespon
 @documented(body=ConnectionCreate, response=ConnectionOut, status=201)
 @requires(Role.admin)
 async def create_connection(request: Request, principal: Principal) -> HTTPResponse:
-    """A new connection; the company's first one becomes its default."""
+    """A new connection, running at once (a WhatsApp number starts its login: GET /qr); the
+    company's first one becomes its default."""
     body = parse_body(request, ConnectionCreate)
     connection = await actions.create_connection(actor=principal, data=body)
+    if connection.is_active:
+        await _hub(request).restart(connection)
+        await connection.refresh_from_db()
     return respond(await connection_out(connection), status=201)
 
 
