@@ -29,7 +29,11 @@ def _with_db(settings: Settings, work: Callable[[], Awaitable[Any]]) -> Any:
 
 
 def _login_hint(settings: Settings, admin: FirstAdmin, port: int) -> str:
-    lines = [f"Atende: http://localhost:{port}  (API docs: http://localhost:{port}/docs)"]
+    base = f"http://localhost:{port}"
+    lines = [
+        f"Atende: {base}  (admin: {base}/admin · phone simulator: {base}/simulator"
+        f" · API docs: {base}/docs)"
+    ]
     if admin.password:
         lines.append(f"Log in as {admin.email} with password {admin.password}")
         lines.append("This password is shown once; change it with `atende createadmin`.")
