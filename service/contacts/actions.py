@@ -1,4 +1,8 @@
-"""Every write of contacts: create, update, tags, delete and the CSV import; each one audited."""
+"""Every write of contacts: create, update, tags, delete and the CSV import; each one audited.
+
+A change to one contact (update, tags) is told to the whole company as `contact.updated`
+after it commits, so that open inboxes show the new name, fields and tags at once.
+"""
 
 from __future__ import annotations
 
@@ -28,8 +32,11 @@ from service.contacts.schemas import (
     ImportErrorOut,
     ImportResult,
 )
+from service.contacts.service import contact_out
 from service.errors import Conflict, InvalidFields
 from service.http import unstorable_text
+from service.realtime.broker import Broker
+from service.realtime.events import EventBatch
 from service.tags.actions import create_tag_named
 from service.tags.models import Tag
 from service.tags.schemas import check_tag_name
@@ -38,7 +45,9 @@ from service.tenancy import get_owned, owned_ids, scoped
 from service.users.schemas import Email
 
 __all__ = [
+    "CONTACT_UPDATED",
     "CsvContact",
+    "contact_updated",
     "create_contact",
     "delete_contact",
     "import_contacts",
@@ -48,6 +57,7 @@ __all__ = [
 ]
 
 OBJECT_TYPE = "contact"
+CONTACT_UPDATED = "contact.updated"
 _BATCH = 500
 _MAX_TAGS_PER_ROW = 100
 _email_adapter: TypeAdapter[str] = TypeAdapter(Email)
@@ -105,6 +115,15 @@ async def _replace_tags(contact: Contact, current: set[int], wanted: list[Tag]) 
         await contact.tags.add(*added)
 
 
+async def contact_updated(contact: Contact, batch: EventBatch) -> None:
+    """Add `contact.updated` (the contact as the API shows it) for every user of its company.
+
+    Contacts are not tied to a queue: whoever may open one of its tickets may read it through
+    the API, so the whole company is the audience."""
+    data = (await contact_out(contact)).model_dump(mode="json")
+    batch.add(CONTACT_UPDATED, data, audience={"company_id": contact.company_id})  # type: ignore[attr-defined]
+
+
 async def create_contact(
     *, actor: Principal, data: ContactCreate, default_country: str, now: datetime
 ) -> Contact:
@@ -145,10 +164,13 @@ async def update_contact(
     data: ContactUpdate,
     default_country: str,
     now: datetime,
+    broker: Broker | None = None,
 ) -> Contact:
-    """Change the fields sent; `tag_ids` replaces the contact's tags."""
+    """Change the fields sent; `tag_ids` replaces the contact's tags. With a broker, the
+    company hears `contact.updated` once the change is committed."""
     number = _normalized(data.number, default_country) if data.number is not None else None
     sent = data.model_fields_set
+    batch = EventBatch()
     try:
         async with in_transaction():
             contact = await get_owned(Contact, actor.company_id, contact.id, lock=True)
@@ -185,13 +207,21 @@ async def update_contact(
                 before=before,
                 after=_audit_view(contact, tag_ids),
             )
+            if broker is not None:
+                await contact_updated(contact, batch)
     except IntegrityError as exc:
         raise _conflict() from exc
+    if broker is not None:
+        await batch.publish(broker)
     return contact
 
 
-async def set_contact_tags(*, actor: Principal, contact: Contact, tag_ids: list[int]) -> Contact:
-    """Replace the contact's tags with these (ids of the company's tags, else 422)."""
+async def set_contact_tags(
+    *, actor: Principal, contact: Contact, tag_ids: list[int], broker: Broker | None = None
+) -> Contact:
+    """Replace the contact's tags with these (ids of the company's tags, else 422); with a
+    broker, the company hears `contact.updated` after commit."""
+    batch = EventBatch()
     async with in_transaction():
         contact = await get_owned(Contact, actor.company_id, contact.id, lock=True)
         wanted = await owned_ids(Tag, actor.company_id, tag_ids, field="tag_ids")
@@ -205,6 +235,10 @@ async def set_contact_tags(*, actor: Principal, contact: Contact, tag_ids: list[
             before=_audit_view(contact, current),
             after=_audit_view(contact, (t.id for t in wanted)),
         )
+        if broker is not None:
+            await contact_updated(contact, batch)
+    if broker is not None:
+        await batch.publish(broker)
     return contact
 
 

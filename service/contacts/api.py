@@ -134,7 +134,8 @@ async def get_one_contact(request: Request, principal: Principal, contact_id: in
 @documented(body=ContactUpdate, response=ContactOut)
 @requires()
 async def update_contact(request: Request, principal: Principal, contact_id: int) -> HTTPResponse:
-    """Change the fields sent; `tag_ids` replaces the contact's tags."""
+    """Change the fields sent; `tag_ids` replaces the contact's tags. Every user of the
+    company hears `contact.updated` (the contact as this returns it) on the websocket."""
     contact = await get_contact(company_id=principal.company_id, contact_id=contact_id)
     body = parse_body(request, ContactUpdate)
     contact = await actions.update_contact(
@@ -143,6 +144,7 @@ async def update_contact(request: Request, principal: Principal, contact_id: int
         data=body,
         default_country=request.app.ctx.settings.default_country,
         now=request.app.ctx.clock(),
+        broker=request.app.ctx.broker,
     )
     return respond(await contact_out(contact))
 
@@ -151,10 +153,12 @@ async def update_contact(request: Request, principal: Principal, contact_id: int
 @documented(body=ContactTagsBody, response=ContactOut)
 @requires()
 async def set_contact_tags(request: Request, principal: Principal, contact_id: int) -> HTTPResponse:
-    """Replace the contact's tags."""
+    """Replace the contact's tags; the company hears `contact.updated` as for PATCH."""
     contact = await get_contact(company_id=principal.company_id, contact_id=contact_id)
     body = parse_body(request, ContactTagsBody)
-    contact = await actions.set_contact_tags(actor=principal, contact=contact, tag_ids=body.tag_ids)
+    contact = await actions.set_contact_tags(
+        actor=principal, contact=contact, tag_ids=body.tag_ids, broker=request.app.ctx.broker
+    )
     return respond(await contact_out(contact))
 
 

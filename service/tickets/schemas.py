@@ -29,10 +29,11 @@ MessageText = Annotated[str, Field(min_length=1, max_length=MAX_MESSAGE_TEXT)]
 
 class TicketQuery(PageQuery):
     """GET /api/tickets: `assigned=me` keeps the caller's own tickets, `q` searches the contact's
-    name and number."""
+    name and number, `contact_id` keeps one contact's tickets."""
 
     status: TicketStatus | None = None
     queue_id: DbId | None = None
+    contact_id: DbId | None = None
     assigned: Literal["me"] | None = None
     q: Annotated[str, Field(max_length=200)] | None = None
 

@@ -85,6 +85,8 @@ async def tickets_page(*, principal: Principal, args: TicketQuery) -> Page:
         query = query.filter(status=args.status)
     if args.queue_id is not None:
         query = query.filter(queue_id=args.queue_id)
+    if args.contact_id is not None:
+        query = query.filter(contact_id=args.contact_id)
     if args.assigned == "me":
         query = query.filter(user_id=principal.user_id) if principal.user_id else query.filter(id=0)
     if args.q:

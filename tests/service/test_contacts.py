@@ -12,10 +12,12 @@ import httpx
 import pytest
 
 from service.connections.models import Connection
+from service.contacts.models import Contact
 from service.contacts.phones import normalize_number
-from service.tickets.models import Ticket
+from service.tickets.models import Ticket, TicketStatus
 from service.users.models import Role
 from tests.factories import FakeClock, Tenant, unique
+from tests.service.test_tickets import agent_in, make_queue, make_ticket
 
 URL = "/api/contacts"
 _numbers = itertools.count(10_000)
@@ -757,3 +759,40 @@ async def test_csv_round_trip_into_another_company(
     assert comparable(theirs) == comparable(ours)
     again = await client.get(f"{URL}/export.csv", headers=other_tenant.headers)
     assert again.text == exported.text
+
+
+async def test_a_contacts_past_tickets_newest_first_as_the_caller_may_see_them(
+    client: httpx.AsyncClient, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    queue = await make_queue(tenant)
+    agent = await agent_in(tenant, queue)
+    colleague = await agent_in(tenant, queue)
+    contact = await Contact.get(id=(await make_contact(tenant))["id"])
+    handled = await make_ticket(
+        tenant, contact=contact, queue=queue, status=TicketStatus.closed, user=agent.user
+    )
+    by_colleague = await make_ticket(
+        tenant, contact=contact, queue=queue, status=TicketStatus.closed, user=colleague.user
+    )
+    waiting = await make_ticket(tenant, contact=contact, queue=queue)
+    await make_ticket(tenant, queue=queue)  # someone else's
+
+    async def ticket_ids(headers: dict[str, str], contact_id: Any) -> list[int]:
+        response = await client.get(
+            "/api/tickets", params={"contact_id": contact_id}, headers=headers
+        )
+        assert response.status_code == 200, response.text
+        return [t["id"] for t in response.json()["items"]]
+
+    newest_first = [waiting.id, by_colleague.id, handled.id]
+    assert await ticket_ids(tenant.headers, contact.id) == newest_first
+    # An agent sees only what they would see anyway: theirs and their queues' pending ones.
+    assert await ticket_ids(agent.headers, contact.id) == [waiting.id, handled.id]
+    # Another company learns nothing of this contact's tickets.
+    assert await ticket_ids(other_tenant.headers, contact.id) == []
+    for bad in ("0", "x", str(2**40)):
+        response = await client.get(
+            "/api/tickets", params={"contact_id": bad}, headers=tenant.headers
+        )
+        assert response.status_code == 422, response.text
+        assert "contact_id" in response.json()["error"]["fields"]

@@ -90,6 +90,7 @@ async function start() {
       byId("ticket-list").querySelector(".ticket-item")?.focus();
     },
     onGone: backToList,
+    onOpenTicket: (id) => openTicket(id),
   });
   store.addEventListener("ticket", (event) => {
     list.schedule();
@@ -181,6 +182,7 @@ function dispatch(event) {
       store.remove(data.id);
       break;
     case "contact.updated":
+      chat.contactUpdated(data);
       for (const ticket of store.tickets.values()) {
         if (ticket.contact?.id === data.id) store.refresh(ticket.id);
       }

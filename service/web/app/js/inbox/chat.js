@@ -4,7 +4,9 @@ import { api } from "../api.js";
 import { h, replace } from "../dom.js";
 import { t } from "../i18n.js";
 import { toast } from "../ui/toast.js";
+import { uploadError } from "./attachments.js";
 import { Composer } from "./composer.js";
+import { ContactPanel } from "./contact_panel.js";
 import { messageElement } from "./messages.js";
 import { transferDialog } from "./transfer.js";
 
@@ -28,8 +30,9 @@ export function initial(name) {
 }
 
 export class ChatPane {
-  /** ctx: {me, queues, users, online}; onBack() returns to the list at phone width. */
-  constructor({ root, ctx, store, onBack, onGone }) {
+  /** ctx: {me, queues, users, online}; onBack() returns to the list at phone width;
+   * onOpenTicket(id) opens another ticket (from the contact panel's history). */
+  constructor({ root, ctx, store, onBack, onGone, onOpenTicket }) {
     this.root = root;
     this.ctx = ctx;
     this.store = store;
@@ -43,7 +46,23 @@ export class ChatPane {
     this.nextCursor = null;
     this.loadingOlder = false;
     this.generation = 0;
-    this.composer = new Composer({ onSend: (text, options) => this.send(text, options) });
+    this.composer = new Composer({
+      onSend: (text, options) => this.send(text, options),
+      onTyping: (typing) => this.typing(typing),
+    });
+    this.panel = new ContactPanel({
+      ctx,
+      onOpenTicket,
+      onToggle: (open, { focus = false } = {}) => {
+        this.contactButton?.setAttribute("aria-expanded", String(open));
+        if (focus) this.contactButton?.focus();
+      },
+    });
+    // Beside the chat in the inbox's grid (an overlay when the screen is narrow); a new
+    // login builds a new pane, whose panel replaces the last one.
+    document.getElementById("contact-panel")?.remove();
+    root.parentElement?.classList.remove("panel-open");
+    root.after(this.panel.element);
     this.markRead = debounceRead(() => this.read());
     this.showEmpty();
   }
@@ -53,6 +72,8 @@ export class ChatPane {
   }
 
   showEmpty(noticeKey = "select_ticket") {
+    this.composer?.drop();
+    this.panel?.close();
     this.ticketId = null;
     this.root.classList.remove("has-ticket");
     replace(
@@ -65,6 +86,7 @@ export class ChatPane {
   async open(id) {
     this.generation += 1;
     const generation = this.generation;
+    if (this.ticketId !== null && this.ticketId !== id) this.composer.leave();
     this.ticketId = id;
     this.messages.clear();
     this.elements.clear();
@@ -74,6 +96,8 @@ export class ChatPane {
     this.build();
     this.composer.reset();
     this.renderTicket();
+    const contactId = this.ticket?.contact?.id;
+    if (contactId) this.panel.follow(contactId, id);
     await this.loadNewest(generation);
     this.read();
     if (generation === this.generation) this.composer.focus();
@@ -84,6 +108,16 @@ export class ChatPane {
     this.subtitle = h("p", { className: "chat-sub", attrs: { id: "chat-sub" } });
     this.avatar = h("span", { className: "avatar", attrs: { "aria-hidden": "true" } });
     this.actions = h("div", { className: "chat-actions" });
+    this.contactButton = h("button", {
+      className: "contact-toggle",
+      attrs: {
+        type: "button",
+        id: "contact-toggle",
+        "aria-controls": "contact-panel",
+        "aria-expanded": String(this.panel.isOpen),
+      },
+      on: { click: () => this.toggleContact() },
+    });
     this.back = h("button", {
       className: "icon-button back-button",
       attrs: { type: "button" },
@@ -111,6 +145,7 @@ export class ChatPane {
         this.back,
         this.avatar,
         h("div", { className: "chat-title" }, this.title, this.subtitle),
+        this.contactButton,
         this.actions,
       ),
       this.scroller,
@@ -126,6 +161,7 @@ export class ChatPane {
     const { me } = this.ctx;
     this.back.setAttribute("aria-label", t("back"));
     this.back.title = t("back");
+    this.contactButton.textContent = t("cp_toggle");
     this.title.textContent = ticket.contact.name || ticket.contact.number;
     this.avatar.textContent = initial(ticket.contact.name || ticket.contact.number);
     const queue = ticket.queue_id ? this.ctx.queues.get(ticket.queue_id) : null;
@@ -200,6 +236,24 @@ export class ChatPane {
     }
   }
 
+  /** Show or hide the contact panel for the open ticket's contact. */
+  toggleContact() {
+    const ticket = this.ticket;
+    if (this.panel.isOpen) this.panel.close({ focus: true });
+    else if (ticket) this.panel.show(ticket.contact.id, ticket.id);
+  }
+
+  /** "typing…" on the customer's phone; a courtesy, so a failure is not the agent's concern. */
+  async typing(typing) {
+    const id = this.ticketId;
+    if (id === null) return;
+    try {
+      await api(`/api/tickets/${id}/typing`, { method: "POST", body: { typing } });
+    } catch {
+      // The phone drops the indicator by itself.
+    }
+  }
+
   async transfer() {
     const ticket = this.ticket;
     if (!ticket) return;
@@ -208,14 +262,32 @@ export class ChatPane {
     await transferDialog(ticket, this.ctx);
   }
 
-  async send(text, { note }) {
+  async send(text, { note, file }) {
     const id = this.ticketId;
+    if (file && !note) {
+      await this.sendFile(id, file, text);
+      return;
+    }
     const path = note ? `/api/tickets/${id}/notes` : `/api/tickets/${id}/messages`;
     try {
       const message = await api(path, { method: "POST", body: { text } });
       this.add([message], { stick: true });
     } catch (error) {
       toast(error.message || t("error_generic"), "error");
+      throw error;
+    }
+  }
+
+  /** A file, with the composer's text as its caption; a refusal (413, 422) keeps both. */
+  async sendFile(id, file, caption) {
+    const form = new FormData();
+    form.append("file", file, file.name || "file");
+    if (caption) form.append("caption", caption);
+    try {
+      const message = await api(`/api/tickets/${id}/media`, { method: "POST", body: form });
+      this.add([message], { stick: true });
+    } catch (error) {
+      toast(uploadError(error, file), "error");
       throw error;
     }
   }
@@ -334,6 +406,7 @@ export class ChatPane {
   }
 
   ticketChanged(ticket) {
+    this.panel.ticketChanged(ticket);
     if (ticket.id !== this.ticketId) return;
     const moved = this.shownStatus !== undefined && this.shownStatus !== ticket.status;
     this.renderTicket();
@@ -349,6 +422,11 @@ export class ChatPane {
     this.onGone?.();
   }
 
+  /** `contact.updated`: the open panel shows it (the header follows the ticket's refresh). */
+  contactUpdated(contact) {
+    this.panel.contactUpdated(contact);
+  }
+
   /** After a resync: the newest page again, merged into what is shown. */
   resync() {
     if (this.ticketId !== null) this.loadNewest();
@@ -357,6 +435,7 @@ export class ChatPane {
   /** Re-render the text of everything shown (after a language change). */
   retranslate() {
     this.composer.texts();
+    this.panel.retranslate();
     if (this.ticketId === null) {
       const notice = this.root.querySelector("[data-notice]");
       if (notice) notice.textContent = t(notice.dataset.notice);

@@ -1,9 +1,12 @@
 // The chat's composer: Enter sends, Shift+Enter starts a new line; "/" at the start opens
 // the quick replies (arrows to move, Enter or Tab to pick, Escape to close); "Note" writes
-// an internal note instead of a message to the customer.
+// an internal note instead of a message to the customer. A file (paperclip, drop, paste)
+// goes with the text as its caption; the customer sees "typing…" while the agent writes.
 import { api } from "../api.js";
 import { h } from "../dom.js";
 import { t } from "../i18n.js";
+import { Attachment } from "./attachments.js";
+import { TypingSignal } from "./typing.js";
 
 const MAX_ROWS = 6;
 let quickReplies = null;
@@ -22,9 +25,13 @@ function loadQuickReplies() {
 }
 
 export class Composer {
-  /** onSend(text, {note}) resolves when sent (and rejects to keep the text). */
-  constructor({ onSend }) {
+  /** onSend(text, {note, file}) resolves when sent (and rejects to keep the text and file);
+   * onTyping(typing) tells the customer's phone (never throws). */
+  constructor({ onSend, onTyping = () => {} }) {
     this.onSend = onSend;
+    this.sending = false;
+    this.typing = new TypingSignal(onTyping);
+    this.attachment = new Attachment({ onChange: () => this.refreshDisabled() });
     this.note = false;
     this.blockedReason = null;
     this.matches = [];
@@ -63,8 +70,18 @@ export class Composer {
       },
       this.replies,
       this.blocked,
-      h("div", { className: "composer-row" }, this.noteButton, this.textarea, this.sendButton),
+      this.attachment.chip,
+      this.attachment.input,
+      h(
+        "div",
+        { className: "composer-row" },
+        this.noteButton,
+        this.attachment.button,
+        this.textarea,
+        this.sendButton,
+      ),
     );
+    this.attachment.listen(this.element, this.textarea);
     this.texts();
   }
 
@@ -77,11 +94,13 @@ export class Composer {
     this.textarea.setAttribute("aria-label", t("composer_label"));
     this.textarea.placeholder = this.note ? t("note_placeholder") : t("composer_placeholder");
     this.blocked.textContent = this.blockedReason ? t(this.blockedReason) : "";
+    this.attachment.texts();
   }
 
   /** Messages to the customer are allowed or not (reason: an i18n key); notes always are. */
   setBlocked(reason) {
     this.blockedReason = reason;
+    if (reason) this.typing.forget(); // telling a closed ticket would only be refused
     this.blocked.hidden = !reason;
     this.refreshDisabled();
     this.texts();
@@ -89,6 +108,7 @@ export class Composer {
 
   setNote(note) {
     this.note = note;
+    if (note) this.typing.stop(); // a note is not written to the customer
     this.noteButton.setAttribute("aria-pressed", String(note));
     this.element.classList.toggle("composer-note", note);
     this.refreshDisabled();
@@ -99,15 +119,37 @@ export class Composer {
   refreshDisabled() {
     const disabled = Boolean(this.blockedReason) && !this.note;
     this.textarea.disabled = disabled;
-    this.sendButton.disabled = disabled;
+    this.sendButton.disabled = disabled || this.sending;
     this.blocked.hidden = !this.blockedReason || this.note;
+    // Notes carry no file; a file picked before switching to a note waits for the message.
+    const canAttach = !this.blockedReason && !this.note;
+    this.attachment.setEnabled(canAttach);
+    this.attachment.button.hidden = this.note;
+    this.attachment.chip.hidden = !this.attachment.file || this.note;
+  }
+
+  /** Whether the customer may be shown "typing…" now. */
+  writesToCustomer() {
+    return !this.note && !this.blockedReason;
   }
 
   reset() {
+    this.typing.stop();
     this.textarea.value = "";
+    this.attachment.clear();
     this.fit();
     this.hideReplies();
     this.setNote(false);
+  }
+
+  /** Another ticket is about to open: take "typing…" back from this one first. */
+  leave() {
+    this.typing.stop();
+  }
+
+  /** The ticket went away (closed elsewhere, transferred): nothing to take back from. */
+  drop() {
+    this.typing.forget();
   }
 
   focus() {
@@ -121,15 +163,20 @@ export class Composer {
 
   async submit() {
     const text = this.textarea.value.trim();
-    if (!text || this.textarea.disabled || this.sending) return;
+    const file = this.note ? null : this.attachment.file;
+    if ((!text && !file) || this.textarea.disabled || this.sending) return;
     this.sending = true;
     this.sendButton.disabled = true;
+    if (file) this.attachment.sending(true);
     try {
-      await this.onSend(text, { note: this.note });
+      await this.onSend(text, { note: this.note, file });
       this.textarea.value = "";
       this.fit();
+      if (file) this.attachment.clear();
+      if (!this.note) this.typing.stop();
     } catch {
-      // The caller told the user; the text stays for another try.
+      // The caller told the user; the text and the file stay for another try.
+      if (file) this.attachment.sending(false);
     } finally {
       this.sending = false;
       this.refreshDisabled();
@@ -166,6 +213,7 @@ export class Composer {
   async changed() {
     this.fit();
     const value = this.textarea.value;
+    if (this.writesToCustomer()) this.typing.typed(value.trim() !== "");
     if (!value.startsWith("/") || /\s/.test(value)) {
       this.hideReplies();
       return;
