@@ -16,6 +16,7 @@ from service.contacts.api import bp as contacts_bp
 from service.queues.api import bp as queues_bp
 from service.quick_replies.api import bp as quick_replies_bp
 from service.realtime.api import bp as realtime_bp
+from service.reports.api import bp as reports_bp
 from service.sandbox.api import bp as sandbox_bp
 from service.tags.api import bp as tags_bp
 from service.tickets.api import bp as tickets_bp
@@ -43,5 +44,6 @@ def register_blueprints(app: Sanic[Any, Any]) -> None:
         sandbox_bp,
         realtime_bp,
         audit_bp,
+        reports_bp,
     ):
         app.blueprint(blueprint)

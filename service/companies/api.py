@@ -5,6 +5,7 @@ from __future__ import annotations
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, empty
 
+from flows.texts import DEFAULT_TEXTS, VARIABLES
 from service.auth.guard import requires
 from service.auth.tokens import Principal
 from service.companies import actions
@@ -157,3 +158,13 @@ async def update_settings(request: Request, principal: Principal) -> HTTPRespons
     """Change some settings; the keys left out keep their values."""
     body = parse_body(request, CompanySettingsUpdate)
     return respond(await actions.update_company_settings(actor=principal, data=body))
+
+
+@settings_bp.get("/bot-texts")
+@documented()
+@requires()
+async def bot_text_defaults(request: Request, principal: Principal) -> HTTPResponse:
+    """The bot's default texts per language (used where `bot_texts` has no override) and
+    the `{{variables}}` they may contain."""
+    defaults = {language: dict(texts) for language, texts in DEFAULT_TEXTS.items()}
+    return respond({"defaults": defaults, "variables": list(VARIABLES)})

@@ -1,0 +1,1 @@
+"""Reports: the dashboard's figures, computed in the database."""
