@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import secrets
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -27,6 +28,9 @@ from bot.channel import (
 __all__ = ["SandboxChannel"]
 
 _ids = itertools.count(1)
+# Message ids are unique per connection in the database, and every process runs its own
+# sandbox: without this, two workers' first messages would both be "sbx-out-1".
+_PROCESS = secrets.token_hex(4)
 
 
 def _utcnow() -> datetime:
@@ -78,7 +82,7 @@ class SandboxChannel:
             raise ChannelUnavailable("the sandbox connection is not started")
         message = InboundMessage(
             connection_id=self.connection_id,
-            channel_message_id=message_id or f"sbx-in-{next(_ids)}",
+            channel_message_id=message_id or f"sbx-in-{_PROCESS}-{next(_ids)}",
             sender=sender,
             push_name=push_name,
             text=text,
@@ -95,7 +99,7 @@ class SandboxChannel:
         if self._failures_left:
             self._failures_left -= 1
             raise SendFailed(self._failure or "simulated failure")
-        channel_id = f"sbx-out-{next(_ids)}"
+        channel_id = f"sbx-out-{_PROCESS}-{next(_ids)}"
         self.sent[message.to].append(message)
         receipt = Receipt(self.connection_id, channel_id, "delivered", self._clock())
         task = asyncio.get_running_loop().create_task(self._events.on_receipt(receipt))

@@ -29,7 +29,7 @@ from service.http import respond
 from service.openapi import documented
 from service.queues.models import Queue
 from service.realtime.broker import Broker
-from service.realtime.hub import QUEUES_MAX_AGE, RealtimeHub, Subscriber, frame_of, may_see
+from service.realtime.hub import QUEUES_MAX_AGE, RealtimeHub, Subscriber
 from service.realtime.presence import Presence
 from service.tenancy import scoped
 from service.users.models import Role
@@ -82,7 +82,7 @@ async def socket(request: Request, ws: WebsocketImplProtocol) -> None:
     try:
         if user_id is not None and await presence.join(principal.company_id, user_id, socket_id):
             await broker.publish(_presence_event(principal, online=True))
-        await _greet(ws, subscriber, broker, presence, request.args.get("since"))
+        await _greet(ws, subscriber, hub, broker, presence, request.args.get("since"))
         await _serve(ws, subscriber, presence, socket_id)
     finally:
         hub.remove(subscriber)
@@ -94,6 +94,7 @@ async def socket(request: Request, ws: WebsocketImplProtocol) -> None:
 async def _greet(
     ws: WebsocketImplProtocol,
     subscriber: Subscriber,
+    hub: RealtimeHub,
     broker: Broker,
     presence: Presence,
     since: str | None,
@@ -113,9 +114,7 @@ async def _greet(
         await ws.send(json.dumps({"type": "resync", "id": latest, "data": None}))
         subscriber.release()
         return
-    for event in missed:
-        if may_see(principal, subscriber.queue_ids, event["audience"]):
-            subscriber.offer(frame_of(event), event["id"])
+    await hub.replay(subscriber, missed)
     subscriber.release()
 
 

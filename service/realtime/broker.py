@@ -158,8 +158,7 @@ class RedisBroker:
             info = await self._redis.xinfo_stream(LOG_KEY)
         except ResponseError:  # no log yet: nothing was published, nothing was missed
             return []
-        trimmed = str(info.get("max-deleted-entry-id") or "0-0")
-        if trimmed != "0-0" and event_id_key(trimmed) > event_id_key(since):
+        if _dropped_after(info, since):
             return None
         entries = cast(
             list[tuple[str, dict[str, str]]],
@@ -179,6 +178,23 @@ class RedisBroker:
 
     async def close(self) -> None:
         await self._redis.aclose()
+
+
+def _dropped_after(info: dict[str, Any], since: str) -> bool:
+    """Whether the log may have lost events newer than `since`. Capping the log (XADD
+    MAXLEN) drops its oldest entries without counting them in max-deleted-entry-id (that
+    is XDEL's), so: entries were dropped, and `since` is older than the oldest one left.
+    When `since` was itself the newest one dropped, nothing was missed, but a resync is the
+    safe answer."""
+    length = int(info.get("length") or 0)
+    added = int(info.get("entries-added") or length)  # Redis 7; older ones never say
+    deleted = str(info.get("max-deleted-entry-id") or "0-0")
+    if deleted != "0-0" and event_id_key(deleted) > event_id_key(since):
+        return True
+    first = info.get("first-entry")
+    if added <= length or not first:
+        return False
+    return event_id_key(str(first[0])) > event_id_key(since)
 
 
 def _parse(data: str) -> dict[str, Any]:

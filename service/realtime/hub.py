@@ -126,26 +126,74 @@ class RealtimeHub:
         subscribers = self._subscribers.get(audience.get("company_id"))  # type: ignore[arg-type]
         if not subscribers:
             return
-        if "ticket_id" in audience and "status" not in audience:
-            resolved = await self._resolve(audience)
-            if resolved is None:
-                return
-            audience = resolved
-        event_id = event.get("id")
-        frame = frame_of(event)
-        removal: str | None = None
+        delivery = await self._delivery(event, audience)
+        if delivery is None:
+            return
         for subscriber in list(subscribers):
-            if may_see(subscriber.principal, subscriber.queue_ids, audience):
-                subscriber.hold_or_offer(frame, event_id)
-            elif event.get("type") == "ticket.updated":
-                removal = removal or frame_of(
+            delivery.to(subscriber, live=True)
+
+    async def replay(self, subscriber: Subscriber, events: list[dict[str, Any]]) -> None:
+        """What a reconnecting socket missed, judged as if it had been live: the same
+        frames, the same `ticket.removed`, audiences resolved the same way."""
+        # A ticket's audience as it is now is the same for all its events: read it once.
+        resolved: dict[Any, dict[str, Any] | None] = {}
+        for event in events:
+            audience = event.get("audience")
+            if not isinstance(audience, dict):
+                continue
+            if audience.get("company_id") != subscriber.principal.company_id:
+                continue
+            delivery = await self._delivery(event, audience, resolved)
+            if delivery is not None:
+                delivery.to(subscriber, live=False)
+
+    async def _delivery(
+        self,
+        event: dict[str, Any],
+        audience: dict[str, Any],
+        resolved: dict[Any, dict[str, Any] | None] | None = None,
+    ) -> _Delivery | None:
+        if "ticket_id" in audience and "status" not in audience:
+            key = audience["ticket_id"]
+            if resolved is not None and key in resolved:
+                current = resolved[key]
+            else:
+                current = await self._resolve(audience)
+                if resolved is not None:
+                    resolved[key] = current
+            if current is None:
+                return None
+            audience = {**audience, **current}
+        return _Delivery(event, audience)
+
+
+class _Delivery:
+    """One event on its way to the sockets of its company, serialised once (the removal
+    frame too, the first time someone needs it)."""
+
+    __slots__ = ("_removal", "audience", "event", "event_id", "frame")
+
+    def __init__(self, event: dict[str, Any], audience: dict[str, Any]) -> None:
+        self.event = event
+        self.audience = audience
+        self.event_id: str | None = event.get("id")
+        self.frame = frame_of(event)
+        self._removal: str | None = None
+
+    def to(self, subscriber: Subscriber, *, live: bool) -> None:
+        offer = subscriber.hold_or_offer if live else subscriber.offer
+        if may_see(subscriber.principal, subscriber.queue_ids, self.audience):
+            offer(self.frame, self.event_id)
+        elif self.event.get("type") == "ticket.updated":
+            if self._removal is None:
+                self._removal = frame_of(
                     {
                         "type": "ticket.removed",
-                        "id": event_id,
-                        "data": {"id": audience["ticket_id"]},
+                        "id": self.event_id,
+                        "data": {"id": self.audience["ticket_id"]},
                     }
                 )
-                subscriber.hold_or_offer(removal, event_id)
+            offer(self._removal, self.event_id)
 
 
 def frame_of(event: dict[str, Any]) -> str:

@@ -23,6 +23,8 @@ from service.errors import Conflict, Forbidden, InvalidFields, NotFound
 from service.flow_config import bot_config_for, conversation_for
 from service.media import media_fields
 from service.queues.models import Queue
+from service.realtime.broker import Broker
+from service.realtime.events import EventBatch, ticket_audience
 from service.tenancy import get_owned, id_in_range, scoped
 from service.tickets.models import (
     ACTIVE_STATUSES,
@@ -32,7 +34,7 @@ from service.tickets.models import (
     Ticket,
     TicketStatus,
 )
-from service.tickets.service import get_visible_ticket, get_writable_ticket
+from service.tickets.service import get_visible_ticket, get_writable_ticket, message_out
 from service.users.models import User
 
 __all__ = [
@@ -137,22 +139,33 @@ async def transfer_ticket(
         return ticket
 
 
-async def close_ticket(*, actor: Principal, ticket_id: int, now: datetime) -> Ticket:
-    """Close an active ticket (bot, pending or open); closing a closed ticket is a 409."""
+async def close_ticket(
+    *, actor: Principal, ticket_id: int, now: datetime, broker: Broker
+) -> Ticket:
+    """Close an active ticket (bot, pending or open); closing a closed ticket is a 409.
+
+    The goodbye it stores (rating question or farewell) is published as `message.created`
+    after commit, like any message the inbox shows; the caller publishes the ticket's
+    `ticket.updated` (after handing the goodbye to the sender)."""
+    events = EventBatch()
     async with in_transaction():
         ticket = await get_visible_ticket(principal=actor, ticket_id=ticket_id, lock=True)
         if ticket.status not in ACTIVE_STATUSES:
             raise Conflict("The ticket is already closed")
         ticket.status = TicketStatus.closed
         ticket.closed_at = now
-        await _say_goodbye(ticket, now=now)
+        goodbye = await _say_goodbye(ticket, now=now)
         await ticket.save()
-        return ticket
+        if goodbye is not None:
+            data = message_out(goodbye).model_dump(mode="json")
+            events.add("message.created", data, audience=ticket_audience(ticket))
+    await events.publish(broker)
+    return ticket
 
 
-async def _say_goodbye(ticket: Ticket, *, now: datetime) -> None:
+async def _say_goodbye(ticket: Ticket, *, now: datetime) -> Message | None:
     """The rating question when an agent handled the ticket and CSAT is on, else the
-    connection's farewell; stored as pending for the sender (nothing when there is none)."""
+    connection's farewell; stored as pending for the sender (None when there is none)."""
     config = await bot_config_for(connection_id=ticket.connection_id)  # type: ignore[attr-defined]
     contact = await Contact.get(id=ticket.contact_id)  # type: ignore[attr-defined]
     conversation = await conversation_for(ticket, contact=contact, now=now)
@@ -162,17 +175,18 @@ async def _say_goodbye(ticket: Ticket, *, now: datetime) -> None:
     else:
         template = (await Connection.get(id=ticket.connection_id)).farewell  # type: ignore[attr-defined]
     text = render(template, config=config, conversation=conversation)
-    if text.strip():
-        await Message.create(
-            company_id=ticket.company_id,  # type: ignore[attr-defined]
-            ticket_id=ticket.id,
-            connection_id=ticket.connection_id,  # type: ignore[attr-defined]
-            direction=Direction.outbound,
-            body=text,
-            from_bot=True,
-            status=MessageStatus.pending,
-            processed_at=now,
-        )
+    if not text.strip():
+        return None
+    return await Message.create(
+        company_id=ticket.company_id,  # type: ignore[attr-defined]
+        ticket_id=ticket.id,
+        connection_id=ticket.connection_id,  # type: ignore[attr-defined]
+        direction=Direction.outbound,
+        body=text,
+        from_bot=True,
+        status=MessageStatus.pending,
+        processed_at=now,
+    )
 
 
 async def reopen_ticket(*, actor: Principal, ticket_id: int, now: datetime) -> Ticket:

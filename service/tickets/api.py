@@ -77,9 +77,10 @@ async def _committed(
     ticket: Ticket | None = None,
     message_created: Message | None = None,
 ) -> None:
-    """After an action committed: send what it left pending, tell the agents who may see it."""
+    """After an action committed: tell the agents who may see it, then send what it left
+    pending (in that order, so that a message's `message.created` comes before the
+    `message.updated` of its sending)."""
     channels = request.app.ctx.channels
-    await channels.sender.send_pending_of(ticket_id)
     if ticket is None:
         ticket = await Ticket.get(id=ticket_id)
     audience = ticket_audience(ticket)
@@ -93,6 +94,7 @@ async def _committed(
         await channels.broker.publish(
             {"type": "ticket.updated", "data": data, "audience": audience}
         )
+    await channels.sender.send_pending_of(ticket_id)
 
 
 async def _tell_channel(call: Awaitable[None], *, what: str, connection_id: int) -> None:
@@ -172,7 +174,10 @@ async def transfer_ticket(request: Request, principal: Principal, ticket_id: int
 async def close_ticket(request: Request, principal: Principal, ticket_id: int) -> HTTPResponse:
     """Close an active ticket."""
     ticket = await actions.close_ticket(
-        actor=principal, ticket_id=ticket_id, now=request.app.ctx.clock()
+        actor=principal,
+        ticket_id=ticket_id,
+        now=request.app.ctx.clock(),
+        broker=request.app.ctx.broker,
     )
     await _committed(request, ticket.id, ticket=ticket)
     return respond(await ticket_out(ticket))

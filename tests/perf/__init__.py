@@ -14,6 +14,7 @@ for the run and dropped after it, and Redis database 13 is used. To see where th
 
 Modules: run (the command), environment (database, in-process app, server process, company
 setup), drivers (the pipeline and the asyncpg floor), loads (closed and open loop), inbound,
-inbox (COPY generator, HTTP timings, replayed SQL, EXPLAIN), statements (SQL counted at the
-client), results (figures, table, JSON), stats. No module is named test_*: pytest does not
-collect the harness itself."""
+inbox (COPY generator, HTTP timings, replayed SQL, EXPLAIN), fanout (websockets of one
+company on 1 and 2 workers, next to a bare pub/sub-to-websocket process), statements (SQL
+counted at the client), results (figures, table, JSON), stats. No module is named test_*:
+pytest does not collect the harness itself."""

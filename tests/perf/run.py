@@ -2,7 +2,8 @@
 on Postgres + Redis, printed as a table and written as JSON.
 
 DATABASE_URL names the Postgres server (a database is created for the run and dropped after
-it); REDIS_URL the Redis server (database 13 is used). Both default to the local ones."""
+it); REDIS_URL the Redis server (database 13 is used, or --redis-db). Both default to the
+local ones."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import httpx
@@ -39,15 +41,16 @@ from tests.perf.environment import (
     served,
     set_up_company,
 )
+from tests.perf.fanout import FanoutSizes, measure_fanout
 from tests.perf.inbound import InboundSizes, measure_inbound
 from tests.perf.inbox import InboxSizes, measure_inbox
-from tests.perf.results import Figure, Results, Target
+from tests.perf.results import Results
 from tests.perf.statements import StatementLog
 
 __all__ = ["BenchConfig", "main", "run"]
 
 PARTS = ("inbound", "inbox", "fanout")
-T = TypeVar("T", InboundSizes, InboxSizes)
+T = TypeVar("T", InboundSizes, InboxSizes, FanoutSizes)
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,7 @@ class BenchConfig:
     pool_size: int
     inbound: InboundSizes
     inbox: InboxSizes
+    fanout: FanoutSizes = dataclasses.field(default_factory=FanoutSizes)
     parts: tuple[str, ...] = PARTS
     uvloop: bool = True
 
@@ -75,6 +79,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--tickets", type=int)
     parser.add_argument("--messages", type=int, help="messages in the inbox company")
     parser.add_argument("--requests", type=int, help="timed requests per inbox figure")
+    parser.add_argument("--sockets", type=int, help="fanout: websockets open at once")
+    parser.add_argument("--events", type=int, help="fanout: timed events")
+    parser.add_argument("--workers", type=int, nargs="+", help="fanout: servers' workers, e.g. 1 2")
+    parser.add_argument(
+        "--redis-db", type=int, help="the Redis database to use (default 13); runs may overlap"
+    )
     parser.add_argument("--asyncio", action="store_true", help="asyncio's loop, not uvloop")
     return parser
 
@@ -88,6 +98,10 @@ _SMOKE_INBOUND = InboundSizes(
     warmup_conversations=2,
 )
 _SMOKE_INBOX = InboxSizes(tickets=400, messages=4_000, requests=10, warmup_requests=2)
+# One server (2 workers: the path across workers) keeps the suite's added time small.
+_SMOKE_FANOUT = FanoutSizes(
+    sockets=20, users=1, events=10, warmup_events=2, pause=0.0, workers=(2,)
+)
 
 
 def _overridden(base: T, **changes: Any) -> T:
@@ -108,12 +122,22 @@ def config_from(argv: Sequence[str] | None) -> tuple[BenchConfig, Path]:
         open_duration=args.open_duration,
     )
     inbox = _overridden(inbox, tickets=args.tickets, messages=args.messages, requests=args.requests)
+    fanout = _overridden(
+        _SMOKE_FANOUT if args.smoke else FanoutSizes(),
+        sockets=args.sockets,
+        events=args.events,
+        workers=tuple(args.workers) if args.workers else None,
+    )
+    redis_url = bench_redis_url(os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL)
+    if args.redis_db is not None:
+        redis_url = urlunsplit(urlsplit(redis_url)._replace(path=f"/{args.redis_db}"))
     config = BenchConfig(
         database_url=os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
-        redis_url=bench_redis_url(os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL),
+        redis_url=redis_url,
         pool_size=args.pool_size,
         inbound=inbound,
         inbox=inbox,
+        fanout=fanout,
         parts=tuple(args.only) if args.only else PARTS,
         uvloop=not args.asyncio,
     )
@@ -141,18 +165,8 @@ def _meta(config: BenchConfig) -> dict[str, Any]:
         "pool_size": config.pool_size,
         "inbound": dataclasses.asdict(config.inbound),
         "inbox": dataclasses.asdict(config.inbox),
+        "fanout": dataclasses.asdict(config.fanout),
     }
-
-
-def _fanout_placeholder() -> Figure:
-    return Figure(
-        key="realtime.fanout.p99",
-        label="realtime fanout p99, 500 sockets",
-        unit="ms",
-        value=None,
-        target=Target("<", 150.0),
-        note="not measured: no websocket endpoint yet",
-    )
 
 
 async def run(config: BenchConfig) -> Results:
@@ -166,8 +180,6 @@ async def run(config: BenchConfig) -> Results:
             await _measure(config, url, results, log)
     finally:
         log.uninstall()
-    if "fanout" in config.parts:
-        results.add(_fanout_placeholder())
     results.meta["seconds"] = round(time.perf_counter() - started, 1)
     results.meta["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     return results
@@ -213,6 +225,14 @@ async def _measure(
                         setup=setup,
                         sizes=config.inbox,
                     )
+            if "fanout" in config.parts:
+                await measure_fanout(
+                    results=results,
+                    http=http,
+                    settings=settings,
+                    sizes=config.fanout,
+                    log_dir=Path(data_dir),
+                )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
