@@ -164,11 +164,13 @@ function dispatch(event) {
       break;
     case "message.created":
       chat.messageCreated(data);
+      // A note is for agents only: the list keeps showing the conversation's last message.
+      if (data.is_note) break;
       store.patch(data.ticket_id, {
         last_message: data.body || (data.media_type ? `[${data.media_type}]` : ""),
         last_message_at: data.created_at,
       });
-      if (!data.is_note) store.refresh(data.ticket_id);
+      store.refresh(data.ticket_id);
       break;
     case "message.updated":
       chat.messageUpdated(data);
