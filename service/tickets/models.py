@@ -73,9 +73,10 @@ class Ticket(Model):
 
     class Meta:
         table = "tickets"
-        # The inbox lists: by status and queue, newest activity first; an agent's own tickets.
+        # The inbox lists: by status and queue, newest (highest id) first, as they page;
+        # an agent's own tickets.
         indexes = (
-            ("company_id", "status", "queue_id", "last_message_at"),
+            ("company_id", "status", "queue_id", "id"),
             ("company_id", "user_id", "status"),
             ("contact_id", "connection_id", "status"),
         )
