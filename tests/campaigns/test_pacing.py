@@ -127,6 +127,7 @@ def test_the_rules_combine_until_none_moves_the_moment() -> None:
         lambda: SendWindow(start=time(9), end=time(10), weekdays=frozenset()),
         lambda: SendWindow(start=time(9), end=time(10), weekdays=frozenset({7})),
         lambda: SendWindow(start=time(9), end=time(10), timezone="Mars/Olympus"),
+        lambda: SendWindow(start=time(9), end=time(10), timezone="America"),
     ],
 )
 def test_impossible_settings_are_refused(make: object) -> None:
