@@ -87,6 +87,7 @@ async def contacts_out(rows: Sequence[Contact]) -> list[ContactOut]:
             custom_fields=c.custom_fields or {},
             opted_out=c.opted_out,
             opted_out_at=c.opted_out_at,
+            opted_out_reason=c.opted_out_reason,
             language=c.language,
             tags=[
                 TagRef(id=t.id, name=t.name, color=t.color)
@@ -115,18 +116,21 @@ def csv_cell(value: Any) -> str:
     return "'" + text if _FORMULA.match(text) else text
 
 
-async def contacts_csv(*, company_id: int) -> str:
-    """Every contact of the company as CSV (RFC 4180): the contact's columns, then one per
-    custom field key in use."""
+async def contacts_csv(
+    *,
+    company_id: int,
+    q: str | None = None,
+    tag_id: int | None = None,
+    opted_out: bool | None = None,
+) -> str:
+    """The contacts of the company the list's filters select, as CSV (RFC 4180) with a BOM
+    (so that Excel reads the accents as UTF-8): the contact's columns, then one per custom
+    field key in use."""
     contacts: list[Contact] = []
     last_id = 0
+    selected = company_contacts(company_id=company_id, q=q, tag_id=tag_id, opted_out=opted_out)
     while True:
-        batch = (
-            await scoped(Contact, company_id)
-            .filter(id__gt=last_id)
-            .order_by("id")
-            .limit(_EXPORT_BATCH)
-        )
+        batch = await selected.filter(id__gt=last_id).order_by("id").limit(_EXPORT_BATCH)
         if not batch:
             break
         await Contact.fetch_for_list(batch, "tags")
@@ -134,6 +138,7 @@ async def contacts_csv(*, company_id: int) -> str:
         last_id = batch[-1].id
     keys = sorted({key for c in contacts for key in (c.custom_fields or {})})
     out = io.StringIO()
+    out.write("\ufeff")
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([*CONTACT_COLUMNS, *(csv_cell(key) for key in keys)])
     for c in contacts:
