@@ -17,6 +17,7 @@ from sanic_ext import Extend
 
 from service.api import register_blueprints
 from service.auth.ratelimit import MemoryCounter, RedisCounter
+from service.campaigns.runner import CampaignRunner
 from service.channels import ChannelHub, fake_whatsapp_for_tests
 from service.clock import Clock, utcnow
 from service.db import close_db, init_db
@@ -28,6 +29,7 @@ from service.realtime.broker import InProcessBroker, RedisBroker
 from service.realtime.events import current_ticket_audience
 from service.realtime.hub import RealtimeHub
 from service.realtime.presence import MemoryPresence, RedisPresence
+from service.scheduled.runner import ScheduledRunner
 from service.scheduler import Scheduler
 from service.settings import Settings
 
@@ -110,12 +112,23 @@ def create_app(
         app.ctx.scheduler = Scheduler(
             clock=clock, broker=app.ctx.broker, interval=settings.timers_interval_seconds
         )
+        app.ctx.campaigns = CampaignRunner(
+            channels=app.ctx.channels, broker=app.ctx.broker, clock=clock
+        )
         if settings.timers_interval_seconds:
             app.add_task(app.ctx.scheduler.run_forever(), name="timers")
+            app.add_task(app.ctx.campaigns.run_forever(), name="campaigns")
+        app.ctx.scheduled_runner = ScheduledRunner(
+            clock=clock, channels=app.ctx.channels, interval=settings.timers_interval_seconds
+        )
+        if settings.timers_interval_seconds:
+            app.add_task(app.ctx.scheduled_runner.run_forever(), name="scheduled-messages")
 
     @app.before_server_stop
     async def stop_channels(app: Sanic[Any, Any]) -> None:
         await app.cancel_task("timers", raise_exception=False)
+        await app.cancel_task("campaigns", raise_exception=False)
+        await app.cancel_task("scheduled-messages", raise_exception=False)
         app.ctx.realtime_task.cancel()
         await app.ctx.channels.stop()
 

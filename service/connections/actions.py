@@ -9,6 +9,7 @@ from tortoise.transactions import in_transaction
 
 from service.audit.actions import record_change, snapshot
 from service.auth.tokens import Principal
+from service.campaigns.models import Campaign
 from service.companies.limits import check_plan_limit
 from service.connections.models import Channel, Connection, ConnectionStatus
 from service.connections.schemas import ConnectionCreate, ConnectionUpdate
@@ -151,8 +152,8 @@ async def update_connection(
 
 
 async def delete_connection(*, actor: Principal, connection_id: int) -> None:
-    """Delete a connection that has no tickets; when it was the default, the oldest remaining
-    one becomes default. One with history is deactivated instead (is_active=false)."""
+    """Delete a connection that has no tickets nor campaigns; when it was the default, the
+    oldest remaining one becomes default. One with history is deactivated instead."""
     async with in_transaction():
         await lock_company(actor.company_id)
         connection = await get_connection(
@@ -162,6 +163,10 @@ async def delete_connection(*, actor: Principal, connection_id: int) -> None:
         if await Ticket.filter(connection_id=connection.id).exists():
             raise Conflict(
                 "This connection has conversations; deactivate it (is_active=false) to keep them"
+            )
+        if await Campaign.filter(connection_id=connection.id).exists():
+            raise Conflict(
+                "This connection has campaigns; delete them first or deactivate the connection"
             )
         before = await _audit_snapshot(connection)
         was_default = connection.is_default

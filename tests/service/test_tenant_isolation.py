@@ -67,6 +67,25 @@ async def _make_objects(client: httpx.AsyncClient, tenant: Tenant) -> dict[str, 
             "/api/quick-replies", {"shortcut": unique("qr").lower(), "text": "Olá!"}
         ),
         "api/api-tokens": await post("/api/api-tokens", {"name": "integration"}),
+        "api/campaigns": await post(
+            "/api/campaigns",
+            {
+                "name": unique("campaign"),
+                "connection_id": sandbox_id,
+                "contact_list_id": await post("/api/contact-lists", {"name": unique("list")}),
+                "variants": ["Oi"],
+            },
+        ),
+        "api/contact-lists": await post("/api/contact-lists", {"name": unique("list")}),
+        "api/segments": await post("/api/segments", {"name": unique("segment")}),
+        "api/scheduled-messages": await post(
+            "/api/scheduled-messages",
+            {
+                "contact_id": (await Ticket.get(id=ticket_id)).contact_id,  # type: ignore[attr-defined]
+                "body": "later",
+                "send_at": "2099-01-01T09:00:00+00:00",
+            },
+        ),
     }
 
 

@@ -189,6 +189,9 @@ function dispatch(event) {
         if (ticket.contact?.id === data.id) store.refresh(ticket.id);
       }
       break;
+    case "scheduled.updated":
+      chat.panel.scheduledChanged(data);
+      break;
     case "presence.updated":
       if (data.online) ctx.online.add(data.user_id);
       else ctx.online.delete(data.user_id);

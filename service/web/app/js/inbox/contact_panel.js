@@ -123,6 +123,77 @@ extend({
   },
 });
 
+// Scheduled messages to this contact (service/scheduled): a text, a time and maybe a file.
+extend({
+  en: {
+    cp_sched_title: "Scheduled messages",
+    cp_sched_body: "Message",
+    cp_sched_at: "Send at",
+    cp_sched_file: "File (optional)",
+    cp_sched_submit: "Schedule",
+    cp_sched_done: "Message scheduled.",
+    cp_sched_none: "No scheduled messages.",
+    cp_sched_cancel: "Cancel",
+    cp_sched_cancel_label: "Cancel the message scheduled for {when}",
+    cp_sched_cancelled_toast: "Scheduled message cancelled.",
+    cp_sched_by: "by {name}",
+    cp_sched_pending: "pending",
+    cp_sched_sent: "sent",
+    cp_sched_failed: "failed",
+    cp_sched_cancelled: "cancelled",
+    cp_sched_need_time: "Choose when to send it.",
+  },
+  "pt-BR": {
+    cp_sched_title: "Mensagens agendadas",
+    cp_sched_body: "Mensagem",
+    cp_sched_at: "Enviar em",
+    cp_sched_file: "Arquivo (opcional)",
+    cp_sched_submit: "Agendar",
+    cp_sched_done: "Mensagem agendada.",
+    cp_sched_none: "Nenhuma mensagem agendada.",
+    cp_sched_cancel: "Cancelar",
+    cp_sched_cancel_label: "Cancelar a mensagem agendada para {when}",
+    cp_sched_cancelled_toast: "Mensagem agendada cancelada.",
+    cp_sched_by: "por {name}",
+    cp_sched_pending: "pendente",
+    cp_sched_sent: "enviada",
+    cp_sched_failed: "falhou",
+    cp_sched_cancelled: "cancelada",
+    cp_sched_need_time: "Escolha quando enviar.",
+  },
+  es: {
+    cp_sched_title: "Mensajes programados",
+    cp_sched_body: "Mensaje",
+    cp_sched_at: "Enviar el",
+    cp_sched_file: "Archivo (opcional)",
+    cp_sched_submit: "Programar",
+    cp_sched_done: "Mensaje programado.",
+    cp_sched_none: "Ningún mensaje programado.",
+    cp_sched_cancel: "Cancelar",
+    cp_sched_cancel_label: "Cancelar el mensaje programado para el {when}",
+    cp_sched_cancelled_toast: "Mensaje programado cancelado.",
+    cp_sched_by: "por {name}",
+    cp_sched_pending: "pendiente",
+    cp_sched_sent: "enviado",
+    cp_sched_failed: "falló",
+    cp_sched_cancelled: "cancelado",
+    cp_sched_need_time: "Elige cuándo enviarlo.",
+  },
+});
+
+const SCHEDULED_PAGE = 20;
+const SCHEDULE_MANAGERS = new Set(["admin", "supervisor"]);
+
+/** A file as base64 (without the data: prefix), for the JSON body. */
+function fileAsBase64(file) {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.addEventListener("load", () => resolve(String(reader.result).replace(/^data:[^,]*,/, "")));
+    reader.addEventListener("error", () => reject(reader.error));
+    reader.readAsDataURL(file);
+  });
+}
+
 // Mirrors service/contacts/api.py: every role reads and writes contacts (only deleting and
 // the CSV import are for managers). Kept as a list so that a narrower rule is one edit away.
 const WRITERS = new Set(["admin", "supervisor", "agent"]);
@@ -171,6 +242,11 @@ export class ContactPanel {
       className: "cp-section",
       attrs: { "aria-labelledby": "cp-tickets-title" },
     });
+    this.scheduleBox = h("section", {
+      className: "cp-section cp-schedule",
+      attrs: { "aria-labelledby": "cp-sched-title", id: "cp-schedule" },
+    });
+    this.scheduled = [];
     this.status = h("p", { className: "cp-status muted", attrs: { role: "status" } });
     this.element = h(
       "aside",
@@ -194,6 +270,7 @@ export class ContactPanel {
         this.details,
         this.optOut,
         this.tagsBox,
+        this.scheduleBox,
         this.ticketsBox,
       ),
     );
@@ -257,15 +334,19 @@ export class ContactPanel {
     replace(this.details);
     replace(this.tagsBox);
     replace(this.ticketsBox);
+    replace(this.scheduleBox);
+    this.scheduleForm = null;
     this.optOut.textContent = "";
     const id = this.contactId;
     try {
-      const [contact, tickets, tags] = await Promise.all([
+      const [contact, tickets, tags, scheduled] = await Promise.all([
         api(`/api/contacts/${id}`),
         api("/api/tickets", { query: { contact_id: id, limit: TICKETS_PAGE } }),
         this.canEdit ? api("/api/tags", { query: { limit: 200 } }) : Promise.resolve({ items: [] }),
+        api("/api/scheduled-messages", { query: { contact_id: id, limit: SCHEDULED_PAGE } }),
       ]);
       if (generation !== this.generation) return;
+      this.scheduled = scheduled.items;
       this.contact = contact;
       this.tickets = tickets.items;
       this.nextCursor = tickets.next_cursor;
@@ -283,6 +364,7 @@ export class ContactPanel {
     if (!this.editing) this.renderDetails();
     this.renderOptOut();
     this.renderTags();
+    this.renderSchedule();
     this.renderTickets();
   }
 
@@ -649,6 +731,153 @@ export class ContactPanel {
     this.onOpenTicket?.(ticketId);
   }
 
+  // Scheduled messages ---------------------------------------------------------------------
+
+  /** The form (built once per contact, so that what is typed survives live updates) and
+   * the contact's scheduled messages, newest first. */
+  renderSchedule() {
+    if (!this.scheduleForm) this.scheduleForm = this.buildScheduleForm();
+    const me = this.ctx.me;
+    const items = this.scheduled.map((row) => {
+      const when = formatTime(row.send_at);
+      const mayCancel =
+        row.status === "pending" && (SCHEDULE_MANAGERS.has(me?.role) || (me && row.user_id === me.id));
+      return h(
+        "li",
+        { className: "cp-sched-item", dataset: { id: row.id, status: row.status } },
+        h(
+          "div",
+          { className: "cp-sched-meta" },
+          h("time", { attrs: { datetime: row.send_at }, text: when }),
+          h("span", { className: `cp-sched-status cp-sched-${row.status}`, text: t(`cp_sched_${row.status}`) }),
+          row.user_name ? h("span", { className: "muted", text: t("cp_sched_by", { name: row.user_name }) }) : null,
+        ),
+        row.body ? h("p", { className: "cp-sched-body", text: row.body }) : null,
+        row.media_name ? h("p", { className: "cp-sched-file muted", text: `📎 ${row.media_name}` }) : null,
+        row.status === "failed" && row.reason ? h("p", { className: "cp-sched-reason", text: row.reason }) : null,
+        mayCancel
+          ? h("button", {
+              className: "cp-sched-cancel",
+              attrs: { type: "button", "aria-label": t("cp_sched_cancel_label", { when }) },
+              text: t("cp_sched_cancel"),
+              on: { click: () => this.cancelScheduled(row) },
+            })
+          : null,
+      );
+    });
+    replace(
+      this.scheduleBox,
+      h("h3", { className: "cp-heading", attrs: { id: "cp-sched-title" }, text: t("cp_sched_title") }),
+      this.scheduleForm,
+      items.length
+        ? h("ul", { className: "cp-sched-list", attrs: { id: "cp-sched-list" } }, items)
+        : h("p", { className: "muted", attrs: { id: "cp-sched-none" }, text: t("cp_sched_none") }),
+    );
+  }
+
+  buildScheduleForm() {
+    const body = h("textarea", { attrs: { id: "cp-sched-body", rows: 2, maxlength: 4096 } });
+    const at = h("input", { attrs: { id: "cp-sched-at", type: "datetime-local", required: true } });
+    const file = h("input", { attrs: { id: "cp-sched-file", type: "file" } });
+    const error = h("p", { className: "cp-sched-error", attrs: { role: "alert", id: "cp-sched-error" } });
+    const submit = h("button", { className: "primary", attrs: { type: "submit", id: "cp-sched-submit" } });
+    const labels = [
+      h("label", { attrs: { for: "cp-sched-body" } }),
+      h("label", { attrs: { for: "cp-sched-at" } }),
+      h("label", { attrs: { for: "cp-sched-file" } }),
+    ];
+    const form = h(
+      "form",
+      { className: "cp-sched-form", attrs: { id: "cp-sched-form", novalidate: true } },
+      labels[0],
+      body,
+      labels[1],
+      at,
+      labels[2],
+      file,
+      error,
+      submit,
+    );
+    form.texts = () => {
+      labels[0].textContent = t("cp_sched_body");
+      labels[1].textContent = t("cp_sched_at");
+      labels[2].textContent = t("cp_sched_file");
+      submit.textContent = t("cp_sched_submit");
+    };
+    form.texts();
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      error.textContent = "";
+      const when = at.value ? new Date(at.value) : null;
+      if (!when || Number.isNaN(when.getTime())) {
+        error.textContent = t("cp_sched_need_time");
+        at.focus();
+        return;
+      }
+      const ticket = this.tickets.find((known) => known.id === this.ticketId);
+      const payload = {
+        contact_id: this.contactId,
+        body: body.value.trim(),
+        send_at: when.toISOString(),
+      };
+      if (ticket?.connection_id) payload.connection_id = ticket.connection_id;
+      submit.disabled = true;
+      try {
+        const chosen = file.files?.[0];
+        if (chosen) {
+          payload.media = {
+            filename: chosen.name,
+            mime: chosen.type || null,
+            content_base64: await fileAsBase64(chosen),
+          };
+        }
+        const row = await api("/api/scheduled-messages", { method: "POST", body: payload });
+        body.value = "";
+        at.value = "";
+        file.value = "";
+        this.scheduledChanged(row);
+        toast(t("cp_sched_done"));
+      } catch (failure) {
+        error.textContent = errorText(failure);
+      } finally {
+        submit.disabled = false;
+      }
+    });
+    return form;
+  }
+
+  async cancelScheduled(row) {
+    try {
+      const cancelled = await api(`/api/scheduled-messages/${row.id}`, { method: "DELETE" });
+      this.scheduledChanged(cancelled);
+      toast(t("cp_sched_cancelled_toast"));
+    } catch (error) {
+      toast(errorText(error), "error");
+    }
+  }
+
+  /** A scheduled message as it is now (ours, or `scheduled.updated`). */
+  scheduledChanged(row) {
+    if (!row || row.contact_id !== this.contactId || !this.isOpen || !this.contact) return;
+    const index = this.scheduled.findIndex((known) => known.id === row.id);
+    if (index >= 0) this.scheduled[index] = row;
+    else this.scheduled.unshift(row);
+    this.renderSchedule();
+  }
+
+  /** The contact's scheduled messages again (one of them may just have been sent). */
+  async refreshScheduled() {
+    const id = this.contactId;
+    try {
+      const page = await api("/api/scheduled-messages", { query: { contact_id: id, limit: SCHEDULED_PAGE } });
+      if (id !== this.contactId || !this.contact) return;
+      this.scheduled = page.items;
+      this.renderSchedule();
+    } catch {
+      // A live courtesy: the list is right again on the next load.
+    }
+  }
+
   // Live ---------------------------------------------------------------------------------
 
   /** `contact.updated`, or our own change's answer: the contact as it is now. */
@@ -666,10 +895,13 @@ export class ContactPanel {
     else if (!this.tickets.length || ticket.id > this.tickets[0].id) this.tickets.unshift(ticket);
     else return;
     this.renderTickets();
+    // A scheduled message becomes a message of one of the contact's tickets.
+    if (this.scheduled.some((row) => row.status === "pending")) this.refreshScheduled();
   }
 
   retranslate() {
     this.texts();
+    this.scheduleForm?.texts();
     if (!this.isOpen || !this.contact) return;
     this.render();
   }

@@ -1,0 +1,1 @@
+"""Messages an agent writes now for the customer to receive later."""

@@ -1,0 +1,128 @@
+"""Sends scheduled messages when they fall due.
+
+Each due row is claimed with a conditional UPDATE (pending → sent) in the transaction that
+stores its ticket message, so any number of workers may run this loop at once and a
+message still goes out once. Time comes from the injected clock."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Protocol
+
+from service.campaigns.models import ScheduledMessage, ScheduledStatus
+from service.clock import Clock
+from service.errors import ApiError
+from service.realtime.broker import Broker
+from service.realtime.events import EventBatch, ticket_audience
+from service.scheduled.actions import (
+    SCHEDULED_UPDATED,
+    Delivery,
+    deliver_scheduled,
+    mark_failed,
+)
+from service.scheduled.service import scheduled_out
+from service.tickets.service import messages_out, ticket_out
+
+__all__ = ["ScheduledRunner"]
+
+log = logging.getLogger("atende.scheduled")
+
+
+class _Sender(Protocol):
+    async def send_pending_of(self, ticket_id: int) -> None: ...
+
+
+class _Channels(Protocol):
+    """What the runner needs of service.channels.ChannelHub."""
+
+    broker: Broker
+    sender: _Sender
+
+
+class ScheduledRunner:
+    def __init__(
+        self, *, clock: Clock, channels: _Channels, interval: float = 15.0, batch: int = 100
+    ) -> None:
+        self._clock = clock
+        self._channels = channels
+        self._interval = interval
+        self._batch = batch
+
+    async def run_forever(self) -> None:
+        while True:
+            try:
+                await self.tick()
+            except Exception:
+                log.exception("a scheduled-messages pass failed; the next one retries")
+            await asyncio.sleep(self._interval)
+
+    async def tick(self) -> int:
+        """Send every message due now (up to one batch); returns how many this call sent."""
+        now = self._clock()
+        due = await (
+            ScheduledMessage.filter(status=ScheduledStatus.pending, send_at__lte=now)
+            .order_by("send_at", "id")
+            .limit(self._batch)
+            .values_list("id", flat=True)
+        )
+        sent = 0
+        for scheduled_id in due:
+            if await self._one(int(scheduled_id), now):  # type: ignore[call-overload]
+                sent += 1
+        return sent
+
+    async def _one(self, scheduled_id: int, now: Any) -> bool:
+        try:
+            delivery = await deliver_scheduled(scheduled_id=scheduled_id, now=now)
+        except ApiError as exc:  # e.g. the contact is gone, or a conflict on the ticket
+            await self._failed(scheduled_id, exc.message)
+            return False
+        except Exception as exc:
+            log.exception("scheduled message %s could not be stored", scheduled_id)
+            await self._failed(scheduled_id, f"internal error: {type(exc).__name__}")
+            return False
+        if delivery is None:
+            return False
+        await self._committed(delivery)
+        return True
+
+    async def _failed(self, scheduled_id: int, reason: str) -> None:
+        row = await mark_failed(scheduled_id=scheduled_id, reason=reason)
+        if row is not None:
+            batch = EventBatch()
+            data = (await scheduled_out(row)).model_dump(mode="json")
+            batch.add(SCHEDULED_UPDATED, data, audience={"company_id": row.company_id})  # type: ignore[attr-defined]
+            await batch.publish(self._channels.broker)
+
+    async def _committed(self, delivery: Delivery) -> None:
+        """Tell the agents (the ticket, the message, the scheduled row), then send."""
+        ticket = delivery.ticket
+        audience = ticket_audience(ticket)
+        batch = EventBatch()
+        if delivery.ticket_created:
+            batch.add(
+                "ticket.created",
+                (await ticket_out(ticket)).model_dump(mode="json"),
+                audience=audience,
+            )
+        else:
+            batch.add(
+                "ticket.updated",
+                (await ticket_out(ticket)).model_dump(mode="json"),
+                audience=audience,
+            )
+        message = (await messages_out([delivery.message]))[0].model_dump(mode="json")
+        batch.add("message.created", message, audience=audience)
+        row = delivery.scheduled
+        batch.add(
+            SCHEDULED_UPDATED,
+            (await scheduled_out(row)).model_dump(mode="json"),
+            audience={"company_id": row.company_id},  # type: ignore[attr-defined]
+        )
+        await batch.publish(self._channels.broker)
+        try:
+            await self._channels.sender.send_pending_of(ticket.id)
+        except Exception:
+            # Stored as pending: the sender retries it when the connection is back.
+            log.exception("scheduled message %s: sending failed for now", row.id)

@@ -1,0 +1,214 @@
+"""The campaign loop: exactly one message per contact across stops, crashes and concurrent
+loops; opt-outs honoured mid-campaign; the window and the hourly cap respected; failures."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+from sanic import Sanic
+
+from bot.sandbox import SandboxChannel
+from service.campaigns.models import Campaign, CampaignRecipient, CampaignStatus, RecipientStatus
+from service.campaigns.runner import INTERRUPTED
+from service.contacts.models import Contact
+from tests.factories import FakeClock, Tenant
+from tests.service.test_campaigns import (
+    _stop_leftover_campaigns,  # noqa: F401  (an autouse fixture)
+    campaign_body,
+    create_campaign,
+    make_contacts,
+    make_list,
+    run_until_done,
+    runner_for,
+    sandbox_connection,
+)
+
+
+def _received(channel: SandboxChannel, contacts: list[Contact]) -> Counter[str]:
+    return Counter({c.number: len(channel.sent.get(c.number, [])) for c in contacts})
+
+
+async def test_a_thousand_recipients_stopped_and_crashed_midway_resume_exactly_once(
+    app: Sanic[Any, Any], client: httpx.AsyncClient, tenant: Tenant, clock: FakeClock
+) -> None:
+    started = time.monotonic()
+    connection_id = await sandbox_connection(client, tenant)
+    contacts = await make_contacts(tenant, 1000)
+    campaign = await create_campaign(
+        client, tenant, campaign_body(connection_id, await make_list(tenant, contacts))
+    )
+    cid = campaign["id"]
+    channel: SandboxChannel = await app.ctx.channels.sandbox(connection_id)
+
+    # The first worker runs as a task; it is cancelled between ticks half-way through.
+    first = runner_for(app, clock, seed=1)
+    for _ in range(400):
+        task = asyncio.ensure_future(first.tick())
+        await task
+        clock.advance(timedelta(seconds=1))
+    task = asyncio.ensure_future(first.tick())
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    del first
+
+    # A second one crashes between a claim and its send.
+    second = runner_for(app, clock, seed=2)
+    clock.advance(timedelta(seconds=1))
+    row = await Campaign.get(id=cid)
+    claim = await second.claim(row, now=clock())
+    assert claim is not None
+    del second
+
+    # A third starts a minute later, finds the interrupted claim, and finishes the job.
+    clock.advance(timedelta(minutes=2))
+    third = runner_for(app, clock, seed=3)
+    assert await third.recover() == 1
+    await run_until_done(third, clock, cid)
+
+    received = _received(channel, contacts)
+    lost = await CampaignRecipient.get(id=claim.recipient_id)
+    assert lost.status is RecipientStatus.failed
+    assert lost.reason == INTERRUPTED
+    missing = [n for n, count in received.items() if count == 0]
+    assert missing == [claim.to]
+    assert max(received.values()) == 1
+    counts = Counter(
+        await CampaignRecipient.filter(campaign_id=cid).values_list("status", flat=True)
+    )
+    assert counts == {RecipientStatus.sent: 999, RecipientStatus.failed: 1}
+    finished = await Campaign.get(id=cid)
+    assert finished.status is CampaignStatus.finished
+    assert time.monotonic() - started < 60  # CI machines are slower than 20 s; still bounded
+
+
+async def test_two_loops_on_one_campaign_never_send_twice(
+    app: Sanic[Any, Any], client: httpx.AsyncClient, tenant: Tenant, clock: FakeClock
+) -> None:
+    connection_id = await sandbox_connection(client, tenant)
+    contacts = await make_contacts(tenant, 60)
+    body = campaign_body(connection_id, await make_list(tenant, contacts), min_delay=0, max_delay=0)
+    campaign = await create_campaign(client, tenant, body)
+    one, two = runner_for(app, clock, seed=1), runner_for(app, clock, seed=2)
+    for _ in range(200):
+        results = await asyncio.gather(one.tick(), two.tick())
+        assert sum(results) <= 1  # one campaign: one send per round at most
+        clock.advance(timedelta(milliseconds=10))
+        if (await Campaign.get(id=campaign["id"])).status is CampaignStatus.finished:
+            break
+    channel: SandboxChannel = await app.ctx.channels.sandbox(connection_id)
+    received = _received(channel, contacts)
+    assert set(received.values()) == {1}
+    assert (await Campaign.get(id=campaign["id"])).status is CampaignStatus.finished
+
+
+async def test_opted_out_midway_is_skipped_never_sent(
+    app: Sanic[Any, Any], client: httpx.AsyncClient, tenant: Tenant, clock: FakeClock
+) -> None:
+    connection_id = await sandbox_connection(client, tenant)
+    contacts = await make_contacts(tenant, 6)
+    campaign = await create_campaign(
+        client, tenant, campaign_body(connection_id, await make_list(tenant, contacts))
+    )
+    runner = runner_for(app, clock)
+    await runner.tick()
+    await Contact.filter(id__in=[contacts[3].id, contacts[5].id]).update(
+        opted_out=True, opted_out_at=clock(), opted_out_reason="keyword SAIR"
+    )
+    await run_until_done(runner, clock, campaign["id"])
+    channel: SandboxChannel = await app.ctx.channels.sandbox(connection_id)
+    received = _received(channel, contacts)
+    assert [received[c.number] for c in contacts] == [1, 1, 1, 0, 1, 0]
+    rows = {
+        row.contact_id: row  # type: ignore[attr-defined]
+        for row in await CampaignRecipient.filter(campaign_id=campaign["id"])
+    }
+    for contact in (contacts[3], contacts[5]):
+        assert rows[contact.id].status is RecipientStatus.skipped
+        assert rows[contact.id].reason == "opted out"
+
+
+async def test_window_and_hourly_cap_are_respected(
+    app: Sanic[Any, Any], client: httpx.AsyncClient, tenant: Tenant, clock: FakeClock
+) -> None:
+    connection_id = await sandbox_connection(client, tenant)
+    contacts = await make_contacts(tenant, 12)
+    zone = "America/Sao_Paulo"
+    body = campaign_body(
+        connection_id,
+        await make_list(tenant, contacts),
+        min_delay=30,
+        max_delay=90,
+        long_pause_every=4,
+        long_pause=600,
+        hourly_cap=5,
+        timezone=zone,
+        window_start="09:00",
+        window_end="11:00",
+        window_weekdays=[0, 1, 2, 3, 4],
+    )
+    campaign = await create_campaign(client, tenant, body)
+    # Run from a Friday at 10:30 in São Paulo: half an hour of window, then Monday.
+    local_now = clock().astimezone(ZoneInfo(zone))
+    days_to_friday = (4 - local_now.weekday()) % 7 or 7
+    friday = (local_now + timedelta(days=days_to_friday)).replace(
+        hour=10, minute=30, second=0, microsecond=0
+    )
+    clock.advance(friday.astimezone(UTC) - clock())
+    await run_until_done(runner_for(app, clock), clock, campaign["id"])
+
+    rows = await CampaignRecipient.filter(campaign_id=campaign["id"]).values("sent_at")
+    sent_at: list[datetime] = sorted(row["sent_at"] for row in rows if row["sent_at"])
+    assert len(sent_at) == 12
+    for at in sent_at:
+        local = at.astimezone(ZoneInfo(zone))
+        assert local.weekday() < 5, local
+        assert 9 <= local.hour < 11, local
+    for i, at in enumerate(sent_at):
+        in_hour = [other for other in sent_at[: i + 1] if at - other < timedelta(hours=1)]
+        assert len(in_hour) <= 5, at
+    gaps = [b - a for a, b in itertools.pairwise(sent_at)]
+    assert all(gap >= timedelta(seconds=30) for gap in gaps)
+    assert gaps[3] >= timedelta(seconds=600)  # the long pause after the 4th send
+    assert sent_at[-1].astimezone(ZoneInfo(zone)).weekday() == 0  # carried over to Monday
+
+
+async def test_send_failures_and_a_disconnected_channel(
+    app: Sanic[Any, Any], client: httpx.AsyncClient, tenant: Tenant, clock: FakeClock
+) -> None:
+    connection_id = await sandbox_connection(client, tenant)
+    contacts = await make_contacts(tenant, 3)
+    campaign = await create_campaign(
+        client, tenant, campaign_body(connection_id, await make_list(tenant, contacts))
+    )
+    channel: SandboxChannel = await app.ctx.channels.sandbox(connection_id)
+    runner = runner_for(app, clock)
+    await channel.disconnect()
+    try:
+        for _ in range(3):
+            assert await runner.tick() == 0
+            clock.advance(timedelta(seconds=2))
+        assert (
+            await CampaignRecipient.filter(
+                campaign_id=campaign["id"], status=RecipientStatus.queued
+            ).count()
+            == 3
+        )
+    finally:
+        await channel.reconnect()
+    channel.fail_next(1, "number not on WhatsApp")
+    await run_until_done(runner, clock, campaign["id"])
+    rows = await CampaignRecipient.filter(campaign_id=campaign["id"]).order_by("id")
+    assert [row.status for row in rows] == [
+        RecipientStatus.failed,
+        RecipientStatus.sent,
+        RecipientStatus.sent,
+    ]
+    assert rows[0].reason == "number not on WhatsApp"
+    assert _received(channel, contacts)[contacts[0].number] == 0
