@@ -297,17 +297,12 @@ async function listConnections(root) {
       if (current.status === "qrcode") await loadLogin();
     }
 
-    function adopt(fresh) {
-      current = fresh;
-      paint();
-      if (current.status === "qrcode") loadLogin();
-    }
-
     async function run(action) {
       cardError.textContent = "";
       try {
-        const fresh = await action();
-        if (fresh) adopt(fresh);
+        // The answer may be older than an event that came first (a QR code reported while
+        // the request returned): read the connection again rather than adopt the answer.
+        if (await action()) await update({});
       } catch (failure) {
         cardError.textContent = failure.message || t("error_generic");
       }
