@@ -30,6 +30,7 @@ export class Composer {
   constructor({ onSend, onTyping = () => {} }) {
     this.onSend = onSend;
     this.sending = false;
+    this.queue = Promise.resolve(); // the sends in flight, in order
     this.typing = new TypingSignal(onTyping);
     this.attachment = new Attachment({ onChange: () => this.refreshDisabled() });
     this.note = false;
@@ -162,26 +163,43 @@ export class Composer {
   }
 
   async submit() {
-    const text = this.textarea.value.trim();
+    const raw = this.textarea.value;
+    const text = raw.trim();
     const file = this.note ? null : this.attachment.file;
     if ((!text && !file) || this.textarea.disabled || this.sending) return;
-    this.sending = true;
-    this.sendButton.disabled = true;
-    if (file) this.attachment.sending(true);
-    try {
-      await this.onSend(text, { note: this.note, file });
-      this.textarea.value = "";
-      this.fit();
-      if (file) this.attachment.clear();
-      if (!this.note) this.typing.stop();
-    } catch {
-      // The caller told the user; the text and the file stay for another try.
-      if (file) this.attachment.sending(false);
-    } finally {
-      this.sending = false;
-      this.refreshDisabled();
-      this.textarea.focus();
+    const options = { note: this.note, file };
+    // The text leaves the composer at once, so what the agent types while it is sent is
+    // never wiped; it comes back if the send fails. Sends go out one after another.
+    this.textarea.value = "";
+    this.fit();
+    if (!this.note) this.typing.stop();
+    if (file) {
+      this.sending = true; // one file at a time: its chip stays until it is sent
+      this.sendButton.disabled = true;
+      this.attachment.sending(true);
     }
+    const previous = this.queue;
+    this.queue = (async () => {
+      await previous;
+      try {
+        await this.onSend(text, options);
+        if (file) this.attachment.clear();
+      } catch {
+        // The caller told the user; the text and the file stay for another try.
+        if (!this.textarea.value.trim()) {
+          this.textarea.value = raw;
+          this.fit();
+        }
+        if (file) this.attachment.sending(false);
+      } finally {
+        if (file) {
+          this.sending = false;
+          this.refreshDisabled();
+        }
+      }
+    })();
+    this.textarea.focus();
+    await this.queue;
   }
 
   keydown(event) {
