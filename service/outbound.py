@@ -1,12 +1,18 @@
-"""The one place that sends a message: stored first as pending, then handed to its channel."""
+"""The one place that sends a message: stored first as pending, then handed to its channel.
+
+Order is kept per chat (a connection and a customer's number): one send at a time in each
+chat, so a customer reads a chat's messages in the order they were stored, while different
+chats of the same connection send side by side. A connection is run by one worker only (its
+lease), so an in-process lock per chat is enough."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections import OrderedDict, defaultdict
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
-from typing import cast
+from dataclasses import dataclass, field
+from typing import Any, cast
 
 from bot.channel import (
     Channel,
@@ -34,6 +40,7 @@ _ORDER = {
     MessageStatus.read: 3,
 }
 _MAX_EARLY = 10_000
+_MAX_CHAT_LOCKS = 10_000
 _RECEIPT_STATUS = {
     "delivered": MessageStatus.delivered,
     "read": MessageStatus.read,
@@ -62,47 +69,106 @@ class OutboundSender:
         # Receipts that came before the send that they acknowledge was recorded (the channel
         # may acknowledge while the sender is still storing the channel's id).
         self._early: OrderedDict[tuple[int, str], Receipt] = OrderedDict()
-        self._locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        # Sends whose channel id is being stored now: their receipts wait without a query.
+        self._recording: set[tuple[int, str]] = set()
+        self._chats: OrderedDict[tuple[int, str], _Chat] = OrderedDict()
+        # Sends are numbered as they complete; a chat remembers its last one (the chats it
+        # forgot, the highest of theirs), which is how `send_stored` knows its rows are fresh.
+        self._sends = 0
+        self._forgotten = 0
 
     async def receipt(self, receipt: Receipt) -> Message | None:
         """Apply a receipt; one for a send not recorded yet is applied when it is."""
+        key = (receipt.connection_id, receipt.channel_message_id)
+        if key in self._recording:
+            self._keep_early(key, receipt)  # a channel that acknowledges at once
+            return None
         message = await apply_receipt(receipt)
         if message is not None:
             return message
-        key = (receipt.connection_id, receipt.channel_message_id)
-        self._early[key] = receipt
-        while len(self._early) > _MAX_EARLY:
-            self._early.popitem(last=False)
+        self._keep_early(key, receipt)
         # The send may have been recorded meanwhile (and found nothing to apply): try again.
         message = await apply_receipt(receipt)
         if message is not None:
             self._early.pop(key, None)
         return message
 
+    def _keep_early(self, key: tuple[int, str], receipt: Receipt) -> None:
+        kept = self._early.get(key)
+        if (
+            kept is None
+            or _ORDER[_RECEIPT_STATUS[kept.status]] < _ORDER[_RECEIPT_STATUS[receipt.status]]
+        ):
+            self._early[key] = receipt
+        while len(self._early) > _MAX_EARLY:
+            self._early.popitem(last=False)
+
     async def send(self, message_ids: Sequence[int]) -> None:
         """Send these messages in order; unavailable channels leave them pending.
 
-        One send at a time per connection, and only what is still pending once it is our
-        turn: concurrent callers (a reconnect's retry, an agent's message, the bot's replies)
+        One send at a time per chat, and only what is still pending once it is our turn:
+        concurrent callers (a reconnect's retry, an agent's message, the bot's replies)
         never send a message twice nor out of order."""
         if not message_ids:
             return
-        wanted = sorted(set(message_ids))
-        connection_ids = (
-            await Message.filter(id__in=wanted).distinct().values_list("connection_id", flat=True)
-        )
-        for connection_id in sorted(cast(list[int], connection_ids)):
+        rows = await Message.filter(
+            id__in=sorted(set(message_ids)), status=MessageStatus.pending
+        ).values_list("id", "connection_id", "ticket__contact__number")
+        chats: dict[tuple[int, str], list[int]] = {}
+        for message_id, connection_id, number in sorted(cast(list[tuple[int, int, str]], rows)):
+            chats.setdefault((connection_id, number), []).append(message_id)
+        elsewhere: set[int] = set()
+        for (connection_id, number), ids in chats.items():
             if self._channels(connection_id) is None:
-                if self._elsewhere is not None:
+                if self._elsewhere is not None and connection_id not in elsewhere:
+                    elsewhere.add(connection_id)
                     await self._elsewhere(connection_id)
                 continue  # stays pending: its own worker sends it, or a reconnect does
-            async with self._locks[connection_id]:
-                messages = await Message.filter(
-                    id__in=wanted, connection_id=connection_id, status=MessageStatus.pending
-                ).order_by("id")
-                numbers = await _numbers_of(messages)
+            state = self._chat((connection_id, number))
+            async with state.lock:
+                messages = await Message.filter(id__in=ids, status=MessageStatus.pending).order_by(
+                    "id"
+                )
                 for message in messages:
-                    await self._send_one(message, numbers[message.id])
+                    await self._send_one(message, number, state)
+
+    def mark(self) -> int:
+        """Now, in this sender's count of sends: take it before the transaction that stores
+        the messages to hand to `send_stored` commits."""
+        return self._sends
+
+    async def send_stored(self, messages: Sequence[Message], *, number: str, mark: int) -> None:
+        """Send messages of one chat that the caller stored pending, in order, without
+        reading them again unless a send in their chat completed after `mark` (it may have
+        sent them: a reconnect's retry can see them once they are committed)."""
+        if not messages:
+            return
+        connection_id: int = messages[0].connection_id  # type: ignore[attr-defined]
+        if self._channels(connection_id) is None:
+            if self._elsewhere is not None:
+                await self._elsewhere(connection_id)
+            return  # stays pending: its own worker sends it, or a reconnect does
+        state = self._chat((connection_id, number))
+        async with state.lock:
+            rows = sorted(messages, key=lambda m: m.id)
+            if max(state.last_send, self._forgotten) > mark:
+                rows = await Message.filter(
+                    id__in=[m.id for m in rows], status=MessageStatus.pending
+                ).order_by("id")
+            for message in rows:
+                await self._send_one(message, number, state)
+
+    def _chat(self, chat: tuple[int, str]) -> _Chat:
+        """The chat's lock and last send; the least recently used idle ones are forgotten."""
+        state = self._chats.pop(chat, None) or _Chat()
+        self._chats[chat] = state
+        while len(self._chats) > _MAX_CHAT_LOCKS:
+            oldest, old = next(iter(self._chats.items()))
+            if old.lock.locked():
+                break
+            del self._chats[oldest]
+            self._forgotten = max(self._forgotten, old.last_send)
+        return state
 
     async def send_pending_of(self, ticket_id: int) -> None:
         """Send what a ticket action left pending (an agent's message, a farewell)."""
@@ -118,7 +184,11 @@ class OutboundSender:
         ).values_list("id", flat=True)
         await self.send(sorted(cast(list[int], ids)))
 
-    async def _send_one(self, message: Message, to: str) -> None:
+    def _sent(self, state: _Chat) -> None:
+        self._sends += 1
+        state.last_send = self._sends
+
+    async def _send_one(self, message: Message, to: str, state: _Chat) -> None:
         channel = self._channels(message.connection_id)  # type: ignore[attr-defined]
         if channel is None:
             return  # not run by this process (or not started): stays pending
@@ -138,13 +208,20 @@ class OutboundSender:
             await Message.filter(id=message.id).update(
                 status=MessageStatus.failed, error=failure.reason
             )
+            self._sent(state)
             await self._announce(message, MessageStatus.failed)
             return
-        await Message.filter(id=message.id, status=MessageStatus.pending).update(
-            status=MessageStatus.sent, channel_message_id=channel_id
-        )
+        key = (message.connection_id, channel_id)  # type: ignore[attr-defined]
+        self._recording.add(key)
+        try:
+            await Message.filter(id=message.id, status=MessageStatus.pending).update(
+                status=MessageStatus.sent, channel_message_id=channel_id
+            )
+        finally:
+            self._recording.discard(key)
+        self._sent(state)
         await self._announce(message, MessageStatus.sent)
-        early = self._early.pop((message.connection_id, channel_id), None)  # type: ignore[attr-defined]
+        early = self._early.pop(key, None)
         if early is not None:
             updated = await apply_receipt(early)
             if updated is not None:
@@ -153,6 +230,12 @@ class OutboundSender:
     async def _announce(self, message: Message, status: MessageStatus) -> None:
         message.status = status
         await self._broker.publish(message_updated(message))
+
+
+@dataclass(eq=False)
+class _Chat:
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    last_send: int = 0  # the number of the chat's last completed send
 
 
 def _media_of(message: Message) -> MediaRef | None:
@@ -167,23 +250,24 @@ def _media_of(message: Message) -> MediaRef | None:
     )
 
 
-async def _numbers_of(messages: Sequence[Message]) -> dict[int, str]:
-    from service.tickets.models import Ticket
-
-    ticket_ids = {m.ticket_id for m in messages}  # type: ignore[attr-defined]
-    rows = await Ticket.filter(id__in=list(ticket_ids)).values_list("id", "contact__number")
-    by_ticket = dict(rows)
-    return {m.id: by_ticket[m.ticket_id] for m in messages}  # type: ignore[attr-defined]
+# One statement: move the message forward and return it, or nothing when it is unknown or
+# already as far (a late "delivered" never undoes a "read"; a failed message stays failed).
+_RECEIPT_SQL = (
+    "UPDATE messages SET status = {0} WHERE connection_id = {1} AND channel_message_id = {2}"
+    " AND status IN ({3}) RETURNING *"
+)
 
 
 async def apply_receipt(receipt: Receipt) -> Message | None:
     """Move the message a receipt names forward (never backward); None if unknown."""
     status = _RECEIPT_STATUS[receipt.status]
-    message = await Message.get_or_none(
-        connection_id=receipt.connection_id, channel_message_id=receipt.channel_message_id
-    )
-    if message is None or _ORDER.get(MessageStatus(message.status), 9) >= _ORDER[status]:
-        return None
-    message.status = status
-    await message.save(update_fields=["status"])
-    return message
+    behind = [s.value for s, order in _ORDER.items() if order < _ORDER[status]]
+    values: list[Any] = [status.value, receipt.connection_id, receipt.channel_message_id, *behind]
+    db = Message._meta.db
+    if db.capabilities.dialect == "postgres":
+        marks = [f"${n}" for n in range(1, len(values) + 1)]
+    else:
+        marks = ["?"] * len(values)
+    sql = _RECEIPT_SQL.format(marks[0], marks[1], marks[2], ", ".join(marks[3:]))
+    rows = await db.execute_query_dict(sql, values)
+    return Message._init_from_db(**rows[0]) if rows else None

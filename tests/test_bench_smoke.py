@@ -98,7 +98,10 @@ def test_statements_are_counted_at_the_client(bench: tuple[dict[str, Any], str])
     first = figures["inbound.statements.first"]["detail"]
     assert first["app"]["breakdown"]["INSERT"] >= 3  # contact, ticket, message (+ replies)
     assert first["app"]["redis_publishes"] > 0
-    assert first["app"]["receipt_statements"] > 0  # the replies' delivered receipts
+    # The replies' delivered receipts: applied by their own task, or by the sender when the
+    # channel acknowledged while the send was being stored (the sandbox does at once).
+    applied = [s for s in first["app"]["statements"] if s.startswith("UPDATE messages SET status")]
+    assert first["app"]["receipt_statements"] + len(applied) > 0
     assert figures["inbound.statements.first"]["floor"] == 8  # BEGIN, 6 statements, COMMIT
     assert figures["inbound.statements.steady"]["floor"] == 7
 

@@ -151,9 +151,9 @@ class PipelineDriver:
 
 
 _UPSERT_CONTACT = """
-INSERT INTO contacts (company_id, number, name, custom_fields, opted_out, is_group,
-                      created_at, updated_at)
-VALUES ($1, $2, $3, '{}'::jsonb, false, false, $4, $4)
+INSERT INTO contacts (company_id, number, name, custom_fields, opted_out, opted_out_reason,
+                      is_group, created_at, updated_at)
+VALUES ($1, $2, $3, '{}'::jsonb, false, '', false, $4, $4)
 ON CONFLICT (company_id, number) DO UPDATE SET name = EXCLUDED.name
 RETURNING id"""
 _ACTIVE_TICKET = """

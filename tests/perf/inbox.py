@@ -32,6 +32,7 @@ _CONTACT_COLUMNS = (
     "name",
     "custom_fields",
     "opted_out",
+    "opted_out_reason",
     "is_group",
     "created_at",
     "updated_at",
@@ -115,7 +116,7 @@ def _second_status(contact: int) -> str:
 
 def _contact_row(setup: CompanySetup, contact_id: int, n: int, now: datetime) -> tuple[Any, ...]:
     number, name = f"+552198{n:07d}", f"Cliente {n}"
-    return (contact_id, setup.company_id, number, name, "{}", False, False, now, now)
+    return (contact_id, setup.company_id, number, name, "{}", False, "", False, now, now)
 
 
 def _queue_index(contact: int, contacts: int) -> int:
