@@ -52,6 +52,9 @@ class SandboxChannel:
         self._failure: str | None = None
         self._failures_left = 0
         self._receipts: set[asyncio.Task[None]] = set()
+        # Each send is acknowledged (delivered) by itself; tests that send receipts by hand
+        # turn this off.
+        self.acknowledges = True
 
     @property
     def state(self) -> ConnectionState:
@@ -101,6 +104,8 @@ class SandboxChannel:
             raise SendFailed(self._failure or "simulated failure")
         channel_id = f"sbx-out-{_PROCESS}-{next(_ids)}"
         self.sent[message.to].append(message)
+        if not self.acknowledges:
+            return channel_id
         receipt = Receipt(self.connection_id, channel_id, "delivered", self._clock())
         task = asyncio.get_running_loop().create_task(self._events.on_receipt(receipt))
         self._receipts.add(task)

@@ -18,6 +18,7 @@ from typing import Any, Protocol, runtime_checkable
 from bot.channel import Channel, ConnectionState, InboundMessage, Receipt, StateChange
 from bot.sandbox import SandboxChannel
 from bot.sessions import SessionManager
+from service.campaigns.actions import apply_receipt as campaign_receipt
 from service.clock import Clock
 from service.connections.models import Channel as ChannelKind
 from service.connections.models import Connection, ConnectionStatus
@@ -275,6 +276,18 @@ class ChannelHub:
         message = await self.sender.receipt(receipt)
         if message is not None:
             await self.broker.publish(message_updated(message))
+            return
+        # Not a conversation's message: perhaps a campaign's (kept by the sender meanwhile,
+        # for a campaign send whose id is not stored yet: the runner takes it then).
+        matched = await campaign_receipt(
+            connection_id=receipt.connection_id,
+            channel_message_id=receipt.channel_message_id,
+            status=receipt.status,
+            at=receipt.timestamp,
+            broker=self.broker,
+        )
+        if matched:
+            self.sender.take_early(receipt.connection_id, receipt.channel_message_id)
 
     async def on_state(self, change: StateChange) -> None:
         connection_id = change.connection_id

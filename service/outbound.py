@@ -93,6 +93,10 @@ class OutboundSender:
             self._early.pop(key, None)
         return message
 
+    def take_early(self, connection_id: int, channel_message_id: str) -> Receipt | None:
+        """The receipt kept for a send recorded elsewhere (a campaign's), now that it is."""
+        return self._early.pop((connection_id, channel_message_id), None)
+
     def _keep_early(self, key: tuple[int, str], receipt: Receipt) -> None:
         kept = self._early.get(key)
         if (

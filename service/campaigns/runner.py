@@ -38,7 +38,7 @@ from bot.channel import (
     OutboundMessage,
     SendFailed,
 )
-from service.campaigns.actions import pacing_of, publish_progress
+from service.campaigns.actions import apply_receipt, pacing_of, publish_progress
 from service.campaigns.models import Campaign, CampaignRecipient, CampaignStatus, RecipientStatus
 from service.campaigns.pacing import Pacing, next_send_at
 from service.campaigns.render import contact_variables, pick_variant, render
@@ -64,6 +64,9 @@ class ChannelSource(Protocol):
 
     @property
     def sessions(self) -> Any: ...
+
+    @property
+    def sender(self) -> Any: ...
 
     async def sandbox(self, connection_id: int) -> Any: ...
 
@@ -351,6 +354,16 @@ class CampaignRunner:
         await CampaignRecipient.filter(id=claim.recipient_id).update(
             channel_message_id=channel_message_id[:128]
         )
+        # A channel may acknowledge before the id was stored (the sandbox does at once).
+        early = self._channels.sender.take_early(claim.connection_id, channel_message_id)
+        if early is not None:
+            await apply_receipt(
+                connection_id=early.connection_id,
+                channel_message_id=early.channel_message_id,
+                status=early.status,
+                at=early.timestamp,
+                broker=self._broker,
+            )
         return True
 
     async def _finish_if_done(self, campaign: Campaign, now: datetime) -> None:

@@ -73,6 +73,12 @@ async def make_list(tenant: Tenant, contacts: list[Contact]) -> int:
     return contact_list.id
 
 
+async def without_receipts(app: Sanic[Any, Any], connection_id: int) -> None:
+    """The sandbox stops acknowledging sends, so that statuses stay as the runner left them."""
+    channel: SandboxChannel = await app.ctx.channels.sandbox(connection_id)
+    channel.acknowledges = False
+
+
 def campaign_body(connection_id: int, list_id: int, **extra: Any) -> dict[str, Any]:
     return {
         "name": unique("campaign"),
@@ -256,6 +262,7 @@ async def test_pause_resume_cancel(
     app: Sanic[Any, Any], client: httpx.AsyncClient, tenant: Tenant, clock: FakeClock
 ) -> None:
     connection_id = await sandbox_connection(client, tenant)
+    await without_receipts(app, connection_id)
     list_id = await make_list(tenant, await make_contacts(tenant, 5))
     campaign = await create_campaign(client, tenant, campaign_body(connection_id, list_id))
     cid, url = campaign["id"], f"/api/campaigns/{campaign['id']}"
@@ -317,6 +324,7 @@ async def test_finishes_and_publishes_progress(
     app: Sanic[Any, Any], client: httpx.AsyncClient, tenant: Tenant, clock: FakeClock
 ) -> None:
     connection_id = await sandbox_connection(client, tenant)
+    await without_receipts(app, connection_id)
     contacts = await make_contacts(tenant, 3)
     campaign = await create_campaign(
         client, tenant, campaign_body(connection_id, await make_list(tenant, contacts))
@@ -391,6 +399,7 @@ async def test_receipts_update_the_statistics(
     app: Sanic[Any, Any], client: httpx.AsyncClient, tenant: Tenant, clock: FakeClock
 ) -> None:
     connection_id = await sandbox_connection(client, tenant)
+    await without_receipts(app, connection_id)
     contacts = await make_contacts(tenant, 4)
     campaign = await create_campaign(
         client, tenant, campaign_body(connection_id, await make_list(tenant, contacts))
@@ -431,6 +440,7 @@ async def test_confirmation_mode_sends_after_the_reply(
     app: Sanic[Any, Any], client: httpx.AsyncClient, tenant: Tenant, clock: FakeClock
 ) -> None:
     connection_id = await sandbox_connection(client, tenant)
+    await without_receipts(app, connection_id)
     contacts = await make_contacts(tenant, 2)
     body = campaign_body(
         connection_id,
@@ -469,6 +479,7 @@ async def test_recipients_pages_and_csv(
     app: Sanic[Any, Any], client: httpx.AsyncClient, tenant: Tenant, clock: FakeClock
 ) -> None:
     connection_id = await sandbox_connection(client, tenant)
+    await without_receipts(app, connection_id)
     contacts = await make_contacts(tenant, 5)
     campaign = await create_campaign(
         client, tenant, campaign_body(connection_id, await make_list(tenant, contacts))

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import httpx
 from sanic import Sanic
 
+from bot.channel import OutboundMessage, Receipt
 from bot.sandbox import SandboxChannel
 from service.campaigns.models import Campaign, CampaignRecipient, CampaignStatus, RecipientStatus
 from service.campaigns.runner import INTERRUPTED
@@ -82,7 +83,10 @@ async def test_a_thousand_recipients_stopped_and_crashed_midway_resume_exactly_o
     counts = Counter(
         await CampaignRecipient.filter(campaign_id=cid).values_list("status", flat=True)
     )
-    assert counts == {RecipientStatus.sent: 999, RecipientStatus.failed: 1}
+    # The sandbox acknowledges each send: sent, or delivered once its receipt is in.
+    left = counts[RecipientStatus.sent] + counts[RecipientStatus.delivered]
+    assert left == 999
+    assert counts[RecipientStatus.failed] == 1
     finished = await Campaign.get(id=cid)
     assert finished.status is CampaignStatus.finished
     assert time.monotonic() - started < 60  # CI machines are slower than 20 s; still bounded
@@ -205,10 +209,67 @@ async def test_send_failures_and_a_disconnected_channel(
     channel.fail_next(1, "number not on WhatsApp")
     await run_until_done(runner, clock, campaign["id"])
     rows = await CampaignRecipient.filter(campaign_id=campaign["id"]).order_by("id")
-    assert [row.status for row in rows] == [
-        RecipientStatus.failed,
-        RecipientStatus.sent,
-        RecipientStatus.sent,
-    ]
+    left = {RecipientStatus.sent, RecipientStatus.delivered}  # delivered once acknowledged
+    assert rows[0].status is RecipientStatus.failed
+    assert {rows[1].status, rows[2].status} <= left
     assert rows[0].reason == "number not on WhatsApp"
     assert _received(channel, contacts)[contacts[0].number] == 0
+
+
+async def test_the_channels_receipts_reach_the_statistics(
+    app: Sanic[Any, Any], client: httpx.AsyncClient, tenant: Tenant, clock: FakeClock
+) -> None:
+    # The sandbox acknowledges each send at once, before the runner has stored its id: the
+    # early receipt must still count, and a later read receipt too.
+    connection_id = await sandbox_connection(client, tenant)
+    contacts = await make_contacts(tenant, 4)
+    campaign = await create_campaign(
+        client, tenant, campaign_body(connection_id, await make_list(tenant, contacts))
+    )
+    await run_until_done(runner_for(app, clock), clock, campaign["id"])
+    channel: SandboxChannel = await app.ctx.channels.sandbox(connection_id)
+
+    async def counts() -> dict[str, int]:
+        response = await client.get(f"/api/campaigns/{campaign['id']}", headers=tenant.headers)
+        assert response.status_code == 200, response.text
+        return dict(response.json()["stats"]["counts"])
+
+    async def until(expected: dict[str, int]) -> None:
+        for _ in range(200):  # the receipts come from the channel's background tasks
+            found = await counts()
+            if all(found[key] == value for key, value in expected.items()):
+                return
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"{found} never reached {expected}")
+
+    await until({"delivered": 4})
+    first = await CampaignRecipient.get(campaign_id=campaign["id"], contact_id=contacts[0].id)
+    assert first.channel_message_id
+    await channel.read(first.channel_message_id)
+    await until({"delivered": 3, "read": 1})
+
+
+async def test_a_receipt_before_the_send_is_recorded_still_counts(
+    app: Sanic[Any, Any], client: httpx.AsyncClient, tenant: Tenant, clock: FakeClock
+) -> None:
+    # WhatsApp may acknowledge while the runner is still storing the message's id.
+    connection_id = await sandbox_connection(client, tenant)
+    contacts = await make_contacts(tenant, 2)
+    campaign = await create_campaign(
+        client, tenant, campaign_body(connection_id, await make_list(tenant, contacts))
+    )
+    channel: SandboxChannel = await app.ctx.channels.sandbox(connection_id)
+    plain_send = channel.send
+
+    async def acknowledged_at_once(message: OutboundMessage) -> str:
+        channel_id = await plain_send(message)
+        await app.ctx.channels.on_receipt(Receipt(connection_id, channel_id, "read", clock()))
+        return channel_id
+
+    channel.send = acknowledged_at_once  # type: ignore[method-assign]
+    try:
+        await run_until_done(runner_for(app, clock), clock, campaign["id"])
+    finally:
+        del channel.send
+    rows = await CampaignRecipient.filter(campaign_id=campaign["id"])
+    assert [row.status for row in rows] == [RecipientStatus.read, RecipientStatus.read]
