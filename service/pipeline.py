@@ -51,7 +51,9 @@ from flows.events import (
     is_event,
 )
 from flows.filters import Message as FlowMessage
+from service.campaigns.actions import confirm_reply
 from service.clock import Clock
+from service.contacts.actions import contact_updated
 from service.contacts.models import Contact
 from service.contacts.phones import normalize_number
 from service.flow_config import (
@@ -598,6 +600,17 @@ class Pipeline:
         if not contact.is_group and (
             ticket.status is not TicketStatus.closed or ticket.flow_state.get("awaiting_rating")
         ):
+            if _is_fresh(ticket) and await confirm_reply(
+                connection_id=ticket.connection_id,  # type: ignore[attr-defined]
+                contact_id=contact.id,
+                at=now,
+            ):
+                # The answer to a campaign's "may we send?": the campaign sends its message
+                # next, and the bot does not greet over it (the answer is kept, and the
+                # customer's next message starts the bot as usual).
+                message.processed_at = now
+                await message.save(update_fields=["processed_at"])
+                return replies
             config = await self._bot_config(ticket.connection_id, connection)  # type: ignore[attr-defined]
             conversation = await conversation_for(ticket, contact=contact, now=now)
             result = await run_flow(
@@ -607,7 +620,8 @@ class Pipeline:
                 conversation=conversation,
                 router=self._router,
             )
-            await _apply(ticket, contact, result, now=now)
+            if await _apply(ticket, contact, result, text=message.body, now=now):
+                await contact_updated(contact, batch)
             for text in result.messages:
                 reply = await Message.create(
                     company_id=ticket.company_id,  # type: ignore[attr-defined]
@@ -628,9 +642,18 @@ class Pipeline:
         return replies
 
 
-async def _apply(ticket: Ticket, contact: Contact, result: FlowResult, *, now: datetime) -> None:
-    """What the flow asked for, done to the ticket (saved by the caller) and the contact."""
+def _is_fresh(ticket: Ticket) -> bool:
+    """A bot ticket the bot has not spoken in yet (the conversation's first message)."""
+    return ticket.status is TicketStatus.bot and set(ticket.flow_state) <= {OUT_OF_HOURS_SLOT}
+
+
+async def _apply(
+    ticket: Ticket, contact: Contact, result: FlowResult, *, text: str, now: datetime
+) -> bool:
+    """What the flow asked for, done to the ticket (saved by the caller) and the contact;
+    whether the contact changed."""
     ticket.flow_state = result.state
+    contact_changed = False
     for event in result.events:
         if is_event(event, HANDOFF):
             ticket.status = TicketStatus.pending
@@ -646,7 +669,12 @@ async def _apply(ticket: Ticket, contact: Contact, result: FlowResult, *, now: d
         elif is_event(event, OPT_OUT) or is_event(event, OPT_IN):
             contact.opted_out = is_event(event, OPT_OUT)
             contact.opted_out_at = now if contact.opted_out else None
-            await contact.save(update_fields=["opted_out", "opted_out_at", "updated_at"])
+            contact.opted_out_reason = f'keyword "{text.strip()[:60]}"' if contact.opted_out else ""
+            await contact.save(
+                update_fields=["opted_out", "opted_out_at", "opted_out_reason", "updated_at"]
+            )
+            contact_changed = True
+    return contact_changed
 
 
 async def _not_redelivered() -> bool:

@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+import pytest
 import pytest_asyncio
 from sanic import Sanic
 
@@ -582,3 +583,78 @@ async def test_a_connection_with_campaigns_is_not_deleted_under_them(
     assert "campaigns" in response.json()["error"]["message"]
     still = await client.get(f"/api/connections/{connection_id}", headers=tenant.headers)
     assert still.status_code == 200
+
+
+async def test_the_customers_answer_to_the_question_confirms_without_the_bot(
+    app: Sanic[Any, Any], client: httpx.AsyncClient, tenant: Tenant, clock: FakeClock
+) -> None:
+    connection_id = await sandbox_connection(client, tenant)
+    await without_receipts(app, connection_id)
+    contacts = await make_contacts(tenant, 1)
+    body = campaign_body(
+        connection_id,
+        await make_list(tenant, contacts),
+        confirmation_text="Posso enviar a oferta? Responda SIM.",
+        variants=["A oferta!"],
+    )
+    campaign = await create_campaign(client, tenant, body)
+    runner = runner_for(app, clock)
+    await run_until_done(runner, clock, campaign["id"])
+    channel: SandboxChannel = await app.ctx.channels.sandbox(connection_id)
+    number = contacts[0].number
+    assert [m.text for m in channel.sent[number]] == ["Posso enviar a oferta? Responda SIM."]
+
+    answered = await client.post(
+        f"/api/sandbox/{connection_id}/inbound",
+        json={"from": number, "text": "SIM"},
+        headers=tenant.headers,
+    )
+    assert answered.status_code < 300, answered.text
+    # The bot kept quiet; the answer is kept on a ticket; the campaign sends its message.
+    assert [m.text for m in channel.sent[number]] == ["Posso enviar a oferta? Responda SIM."]
+    tickets = await client.get(f"/api/tickets?contact_id={contacts[0].id}", headers=tenant.headers)
+    [ticket] = tickets.json()["items"]
+    history = await client.get(f"/api/tickets/{ticket['id']}/messages", headers=tenant.headers)
+    assert [m["body"] for m in history.json()["items"]] == ["SIM"]
+    clock.advance(timedelta(seconds=2))
+    await run_until_done(runner, clock, campaign["id"])
+    assert [m.text for m in channel.sent[number]][1:] == ["A oferta!"]
+    # The customer's next message is the bot's as usual.
+    again = await client.post(
+        f"/api/sandbox/{connection_id}/inbound",
+        json={"from": number, "text": "oi"},
+        headers=tenant.headers,
+    )
+    assert again.status_code < 300, again.text
+    assert len(channel.sent[number]) > 2
+
+
+async def test_the_opt_out_keyword_records_why_and_tells_the_inbox(
+    app: Sanic[Any, Any],
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    connection_id = await sandbox_connection(client, tenant)
+    published: list[dict[str, Any]] = []
+    publish = app.ctx.broker.publish
+
+    async def recording(event: dict[str, Any]) -> None:
+        published.append(event)
+        await publish(event)
+
+    monkeypatch.setattr(app.ctx.broker, "publish", recording)
+    number = "+5511955554444"
+    for text in ("oi", "SAIR"):
+        response = await client.post(
+            f"/api/sandbox/{connection_id}/inbound",
+            json={"from": number, "text": text},
+            headers=tenant.headers,
+        )
+        assert response.status_code < 300, response.text
+    contact = await Contact.get(company_id=tenant.company.id, number=number)
+    assert contact.opted_out
+    assert contact.opted_out_reason == 'keyword "SAIR"'
+    updates = [e for e in published if e["type"] == "contact.updated"]
+    assert [e["data"]["opted_out"] for e in updates] == [True]
+    assert updates[0]["audience"] == {"company_id": tenant.company.id}
