@@ -51,7 +51,7 @@ from flows.events import (
     is_event,
 )
 from flows.filters import Message as FlowMessage
-from service.campaigns.actions import confirm_reply
+from service.campaigns.actions import campaign_answered
 from service.clock import Clock
 from service.contacts.actions import contact_updated
 from service.contacts.models import Contact
@@ -88,6 +88,7 @@ _MAX_CONTACT_NUMBER = 32
 # What processing may change on a ticket: only those of them that changed are written.
 _PROCESSED_FIELDS = (
     "status",
+    "campaign_id",
     "queue_id",
     "flow_state",
     "unread_count",
@@ -600,17 +601,21 @@ class Pipeline:
         if not contact.is_group and (
             ticket.status is not TicketStatus.closed or ticket.flow_state.get("awaiting_rating")
         ):
-            if _is_fresh(ticket) and await confirm_reply(
-                connection_id=ticket.connection_id,  # type: ignore[attr-defined]
-                contact_id=contact.id,
-                at=now,
-            ):
-                # The answer to a campaign's "may we send?": the campaign sends its message
-                # next, and the bot does not greet over it (the answer is kept, and the
-                # customer's next message starts the bot as usual).
-                message.processed_at = now
-                await message.save(update_fields=["processed_at"])
-                return replies
+            if _is_fresh(ticket):
+                answer = await campaign_answered(
+                    connection_id=ticket.connection_id,  # type: ignore[attr-defined]
+                    contact_id=contact.id,
+                    now=now,
+                )
+                if answer.campaign_id is not None:
+                    ticket.campaign_id = answer.campaign_id
+                if answer.confirmed:
+                    # The answer to a campaign's "may we send?": the campaign sends its
+                    # message next, and the bot does not greet over it (the answer is kept,
+                    # and the customer's next message starts the bot as usual).
+                    message.processed_at = now
+                    await message.save(update_fields=["processed_at"])
+                    return replies
             config = await self._bot_config(ticket.connection_id, connection)  # type: ignore[attr-defined]
             conversation = await conversation_for(ticket, contact=contact, now=now)
             result = await run_flow(

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import UTC, datetime, time
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from tortoise.transactions import in_transaction
@@ -34,8 +35,11 @@ from service.realtime.broker import Broker
 from service.tenancy import get_owned, scoped
 
 __all__ = [
+    "ANSWER_WINDOW",
     "PROGRESS_EVENT",
+    "CampaignAnswer",
     "apply_receipt",
+    "campaign_answered",
     "cancel_campaign",
     "confirm_reply",
     "create_campaign",
@@ -476,6 +480,43 @@ async def confirm_reply(
         if campaign is not None:
             await publish_progress(broker, campaign, now=now)
     return True
+
+
+# How long after a campaign's message a customer's new conversation counts as its answer.
+ANSWER_WINDOW = timedelta(days=7)
+_WENT_OUT = (RecipientStatus.sent, RecipientStatus.delivered, RecipientStatus.read)
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignAnswer:
+    campaign_id: int | None  # the campaign the conversation answers, if any
+    confirmed: bool  # it answered the campaign's confirmation question
+
+
+async def campaign_answered(
+    *, connection_id: int, contact_id: int, now: datetime
+) -> CampaignAnswer:
+    """What a customer's first message of a conversation answers: the newest campaign
+    message sent to them on this connection in the last ANSWER_WINDOW (one query when
+    none), and whether it confirms that campaign's question."""
+    recipient = (
+        await CampaignRecipient.filter(
+            contact_id=contact_id,
+            campaign__connection_id=connection_id,
+            sent_at__gte=now - ANSWER_WINDOW,
+        )
+        .order_by("-sent_at", "-id")
+        .first()
+    )
+    if recipient is None:
+        return CampaignAnswer(campaign_id=None, confirmed=False)
+    campaign_id: int = recipient.campaign_id  # type: ignore[attr-defined]
+    if recipient.status is RecipientStatus.confirming:
+        confirmed = await confirm_reply(connection_id=connection_id, contact_id=contact_id, at=now)
+        return CampaignAnswer(campaign_id=campaign_id, confirmed=confirmed)
+    if recipient.status in _WENT_OUT:
+        return CampaignAnswer(campaign_id=campaign_id, confirmed=False)
+    return CampaignAnswer(campaign_id=None, confirmed=False)
 
 
 async def apply_receipt(

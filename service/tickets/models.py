@@ -7,6 +7,7 @@ from tortoise import fields
 from tortoise.models import Model
 
 if TYPE_CHECKING:
+    from service.campaigns.models import Campaign
     from service.companies.models import Company
     from service.connections.models import Connection
     from service.contacts.models import Contact
@@ -57,6 +58,11 @@ class Ticket(Model):
         "models.User", related_name="tickets", null=True, on_delete=fields.SET_NULL
     )
     status = fields.CharEnumField(TicketStatus, max_length=10, default=TicketStatus.bot)
+    # The campaign whose message this conversation answers (the customer's first message
+    # came within days of it).
+    campaign: fields.ForeignKeyNullableRelation["Campaign"] = fields.ForeignKeyField(
+        "models.Campaign", related_name="tickets", null=True, on_delete=fields.SET_NULL
+    )
     flow_state: Any = fields.JSONField(default=dict)
     unread_count = fields.IntField(default=0)
     rating = fields.SmallIntField(null=True)

@@ -44,12 +44,18 @@ class ContactRef(BaseModel):
     number: str
 
 
+class CampaignRef(BaseModel):
+    id: int
+    name: str
+
+
 class TicketOut(BaseModel):
     id: int
     status: TicketStatus
     queue_id: int | None
     user_id: int | None
     contact: ContactRef
+    campaign: CampaignRef | None = None  # the campaign this conversation answers
     connection_id: int
     unread_count: int
     rating: int | None

@@ -9,12 +9,20 @@ from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
 from service.auth.tokens import Principal
+from service.campaigns.models import Campaign
 from service.errors import Conflict, NotFound
 from service.http import Page, PageQuery, paginate
 from service.queues.models import Queue
 from service.tenancy import id_in_range, scoped
 from service.tickets.models import Message, Ticket, TicketStatus
-from service.tickets.schemas import ContactRef, MediaOut, MessageOut, TicketOut, TicketQuery
+from service.tickets.schemas import (
+    CampaignRef,
+    ContactRef,
+    MediaOut,
+    MessageOut,
+    TicketOut,
+    TicketQuery,
+)
 
 __all__ = [
     "get_visible_ticket",
@@ -104,6 +112,7 @@ async def tickets_out(rows: Sequence[Ticket]) -> list[TicketOut]:
         return []
     tickets = list(rows)
     await Ticket.fetch_for_list(tickets, "contact")
+    campaigns = await _campaign_refs({t.campaign_id for t in tickets} - {None})  # type: ignore[attr-defined]
     return [
         TicketOut(
             id=t.id,
@@ -111,6 +120,7 @@ async def tickets_out(rows: Sequence[Ticket]) -> list[TicketOut]:
             queue_id=t.queue_id,  # type: ignore[attr-defined]
             user_id=t.user_id,  # type: ignore[attr-defined]
             contact=ContactRef(id=t.contact.id, name=t.contact.name, number=t.contact.number),
+            campaign=campaigns.get(t.campaign_id),  # type: ignore[attr-defined]
             connection_id=t.connection_id,  # type: ignore[attr-defined]
             unread_count=t.unread_count,
             rating=t.rating,
@@ -124,6 +134,14 @@ async def tickets_out(rows: Sequence[Ticket]) -> list[TicketOut]:
         )
         for t in tickets
     ]
+
+
+async def _campaign_refs(ids: set[int]) -> dict[int, CampaignRef]:
+    """The campaigns some tickets answer (a query only when there are any)."""
+    if not ids:
+        return {}
+    rows = await Campaign.filter(id__in=sorted(ids)).values_list("id", "name")
+    return {int(str(id_)): CampaignRef(id=int(str(id_)), name=str(name)) for id_, name in rows}
 
 
 async def ticket_out(ticket: Ticket) -> TicketOut:

@@ -28,7 +28,7 @@ from service.campaigns.render import contact_variables, render
 from service.campaigns.runner import CampaignRunner
 from service.contacts.models import Contact
 from service.users.models import Role
-from tests.factories import FakeClock, Tenant, unique
+from tests.factories import FakeClock, Tenant, log_in, unique
 
 # Helpers (also used by test_campaigns_runner.py) ------------------------------------------
 
@@ -658,3 +658,42 @@ async def test_the_opt_out_keyword_records_why_and_tells_the_inbox(
     updates = [e for e in published if e["type"] == "contact.updated"]
     assert [e["data"]["opted_out"] for e in updates] == [True]
     assert updates[0]["audience"] == {"company_id": tenant.company.id}
+
+
+async def test_a_reply_to_a_campaign_opens_a_ticket_that_names_it(
+    app: Sanic[Any, Any], client: httpx.AsyncClient, tenant: Tenant, clock: FakeClock
+) -> None:
+    connection_id = await sandbox_connection(client, tenant)
+    contacts = await make_contacts(tenant, 2)
+    body = campaign_body(connection_id, await make_list(tenant, contacts[:1]))
+    campaign = await create_campaign(client, tenant, body)
+    await run_until_done(runner_for(app, clock), clock, campaign["id"])
+
+    headers = tenant.headers
+
+    async def first_ticket(number: str) -> dict[str, Any]:
+        written = await client.post(
+            f"/api/sandbox/{connection_id}/inbound",
+            json={"from": number, "text": "Quero saber mais"},
+            headers=headers,
+        )
+        assert written.status_code < 300, written.text
+        contact = await Contact.get(company_id=tenant.company.id, number=number)
+        found = await client.get(f"/api/tickets?contact_id={contact.id}", headers=headers)
+        return dict(found.json()["items"][0])  # the newest
+
+    answered = await first_ticket(contacts[0].number)
+    assert answered["campaign"] == {"id": campaign["id"], "name": campaign["name"]}
+    # Someone the campaign never wrote to starts an ordinary conversation.
+    assert (await first_ticket(contacts[1].number))["campaign"] is None
+    # A week later, a new conversation no longer counts as the campaign's answer.
+    closed = await client.post(
+        f"/api/tickets/{answered['id']}/close", json={}, headers=tenant.headers
+    )
+    assert closed.status_code == 200, closed.text
+    clock.advance(timedelta(days=8))
+    token = (await log_in(client, tenant.admin.email)).json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    later = await first_ticket(contacts[0].number)
+    assert later["id"] != answered["id"]
+    assert later["campaign"] is None

@@ -2,13 +2,19 @@
 // older pages as one scrolls up), live messages and status ticks, and the composer.
 import { api } from "../api.js";
 import { h, replace } from "../dom.js";
-import { t } from "../i18n.js";
+import { extend, t } from "../i18n.js";
 import { toast } from "../ui/toast.js";
 import { uploadError } from "./attachments.js";
 import { Composer } from "./composer.js";
 import { ContactPanel } from "./contact_panel.js";
 import { messageElement } from "./messages.js";
 import { transferDialog } from "./transfer.js";
+
+extend({
+  en: { answers_campaign: "answers the campaign “{name}”" },
+  "pt-BR": { answers_campaign: "responde à campanha “{name}”" },
+  es: { answers_campaign: "responde a la campaña “{name}”" },
+});
 
 const PAGE = 50;
 const EARLY_LIMIT = 200;
@@ -171,6 +177,7 @@ export class ChatPane {
       t(`status_${ticket.status}`),
       queue ? queue.name : null,
       agent ? t("assigned_to", { name: agent.name }) : null,
+      ticket.campaign ? t("answers_campaign", { name: ticket.campaign.name }) : null,
     ].filter(Boolean);
     replace(
       this.subtitle,
