@@ -21,6 +21,7 @@ from tests.service.test_campaigns import (
     make_list,
     runner_for,
     sandbox_connection,
+    without_receipts,
 )
 from tests.web.conftest import OpenTab, Tab
 
@@ -40,6 +41,7 @@ async def test_create_start_watch_pause_resume_and_cancel_a_campaign(
     base_url: str,
 ) -> None:
     connection_id = await sandbox_connection(client, tenant)
+    await without_receipts(app, connection_id)  # the statuses stay "sent" for the filter
     contacts = await make_contacts(tenant, 5)
     list_id = await make_list(tenant, contacts)
 
