@@ -97,19 +97,37 @@ async def test_two_loops_on_one_campaign_never_send_twice(
 ) -> None:
     connection_id = await sandbox_connection(client, tenant)
     contacts = await make_contacts(tenant, 60)
-    body = campaign_body(connection_id, await make_list(tenant, contacts), min_delay=0, max_delay=0)
+    # With a pause between sends, one round can send once at most; without one (0 s) two
+    # loops may both send in a round, one after the other, but still never to one contact.
+    body = campaign_body(connection_id, await make_list(tenant, contacts), min_delay=1, max_delay=1)
     campaign = await create_campaign(client, tenant, body)
     one, two = runner_for(app, clock, seed=1), runner_for(app, clock, seed=2)
     for _ in range(200):
         results = await asyncio.gather(one.tick(), two.tick())
-        assert sum(results) <= 1  # one campaign: one send per round at most
-        clock.advance(timedelta(milliseconds=10))
+        assert sum(results) <= 1  # the campaign's pace holds across loops
+        clock.advance(timedelta(seconds=1))
         if (await Campaign.get(id=campaign["id"])).status is CampaignStatus.finished:
             break
     channel: SandboxChannel = await app.ctx.channels.sandbox(connection_id)
     received = _received(channel, contacts)
     assert set(received.values()) == {1}
     assert (await Campaign.get(id=campaign["id"])).status is CampaignStatus.finished
+
+
+async def test_two_loops_without_a_pause_still_never_send_twice(
+    app: Sanic[Any, Any], client: httpx.AsyncClient, tenant: Tenant, clock: FakeClock
+) -> None:
+    connection_id = await sandbox_connection(client, tenant)
+    contacts = await make_contacts(tenant, 60)
+    body = campaign_body(connection_id, await make_list(tenant, contacts), min_delay=0, max_delay=0)
+    campaign = await create_campaign(client, tenant, body)
+    loops = [runner_for(app, clock, seed=seed) for seed in (1, 2, 3)]
+    for _ in range(200):
+        await asyncio.gather(*(loop.tick() for loop in loops))
+        if (await Campaign.get(id=campaign["id"])).status is CampaignStatus.finished:
+            break
+    channel: SandboxChannel = await app.ctx.channels.sandbox(connection_id)
+    assert set(_received(channel, contacts).values()) == {1}
 
 
 async def test_opted_out_midway_is_skipped_never_sent(
