@@ -224,8 +224,26 @@ export class Composer {
     }
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
-      this.submit();
+      this.enter();
     }
+  }
+
+  /** Enter on a "/shortcut" picks its quick reply even when the list is not shown (not
+   * loaded yet, or closed by a blur): the customer must never receive "/shortcut". */
+  async enter() {
+    const value = this.textarea.value;
+    if (value.startsWith("/") && !/\s/.test(value)) {
+      const prefix = value.slice(1).toLowerCase();
+      const match = (await loadQuickReplies()).find((reply) =>
+        reply.shortcut.toLowerCase().startsWith(prefix),
+      );
+      if (this.textarea.value !== value) return; // typed on meanwhile
+      if (match) {
+        this.pick(match);
+        return;
+      }
+    }
+    this.submit();
   }
 
   async changed() {
