@@ -16,12 +16,19 @@ import httpx
 
 from service.settings import Settings
 
+_GIVEN_PORTS: set[int] = set()
+
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    """A port nobody listens on, never the same one twice in this process: two servers
+    starting side by side would otherwise both be given a port neither has bound yet."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port: int = sock.getsockname()[1]
+        if port not in _GIVEN_PORTS:
+            _GIVEN_PORTS.add(port)
+            return port
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
