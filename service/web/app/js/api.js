@@ -144,6 +144,18 @@ function expire() {
 }
 
 /** Email and password for a session; rejects with ApiError (401 wrong, 429 throttled). */
+/** Every page of a paginated list (`limit` 200 at a time), for the admin's small lists. */
+export async function allPages(path) {
+  const items = [];
+  let cursor = null;
+  do {
+    const page = await api(path, { query: { limit: 200, cursor } });
+    items.push(...page.items);
+    cursor = page.next_cursor;
+  } while (cursor);
+  return items;
+}
+
 export async function login(email, password) {
   const response = await send("/api/auth/login", {
     method: "POST",

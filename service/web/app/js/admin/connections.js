@@ -3,12 +3,12 @@
 // a new one (#connections/new) and one connection (#connections/<id>). Statuses and codes
 // arrive as `connection.updated` on the admin's socket; the event carries the raw QR text
 // only, so the picture comes from GET /qr, and the connection is re-read for the rest.
-import { api, ApiError } from "../api.js";
+import { ApiError, allPages, api } from "../api.js";
 import { h, replace } from "../dom.js";
 import { extend, t } from "../i18n.js";
 import { toast } from "../ui/toast.js";
 import { clearErrors, confirmDialog, field, input, select } from "./forms.js";
-import { allPages, placeErrors, swatch } from "./queues.js";
+import { placeErrors, swatch } from "./queues.js";
 
 extend({
   en: {

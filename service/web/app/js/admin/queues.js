@@ -1,7 +1,7 @@
 // Queues: the list (#queues), a new one (#queues/new) and one queue (#queues/<id>) with
 // its texts, business hours and menu options tree. The tree and the hours are edited in
 // their own modules; this one loads, saves and places the API's errors.
-import { api, ApiError } from "../api.js";
+import { ApiError, allPages, api } from "../api.js";
 import { h, replace } from "../dom.js";
 import { extend, t } from "../i18n.js";
 import { toast } from "../ui/toast.js";
@@ -86,18 +86,6 @@ extend({
     q_created: "Cola creada.",
   },
 });
-
-/** Every page of a paginated list. */
-export async function allPages(path) {
-  const items = [];
-  let cursor = null;
-  do {
-    const page = await api(path, { query: { limit: 200, cursor } });
-    items.push(...page.items);
-    cursor = page.next_cursor;
-  } while (cursor);
-  return items;
-}
 
 /** A colour swatch painted through the CSSOM (the page's policy forbids style attributes). */
 export function swatch(color) {

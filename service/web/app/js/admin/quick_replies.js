@@ -1,6 +1,6 @@
 // Quick replies: canned answers that agents insert by typing "/" and the shortcut in the
 // inbox composer; create, edit, delete.
-import { api } from "../api.js";
+import { allPages, api } from "../api.js";
 import { h, replace } from "../dom.js";
 import { extend, t } from "../i18n.js";
 import { toast } from "../ui/toast.js";
@@ -47,17 +47,6 @@ extend({
     qr_cancel: "Cancelar",
   },
 });
-
-async function allPages(path) {
-  const items = [];
-  let cursor = null;
-  do {
-    const page = await api(path, { query: { limit: 200, cursor } });
-    items.push(...page.items);
-    cursor = page.next_cursor;
-  } while (cursor);
-  return items;
-}
 
 export default {
   id: "quick-replies",

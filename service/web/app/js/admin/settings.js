@@ -2,7 +2,7 @@
 // (GET/PATCH /api/settings). A bot text left empty uses the default of the company's
 // language, shown as the field's placeholder (GET /api/settings/bot-texts). The business
 // hours are edited with the queues and are left as they are here.
-import { api } from "../api.js";
+import { allPages, api } from "../api.js";
 import { h, replace } from "../dom.js";
 import { extend, t } from "../i18n.js";
 import { toast } from "../ui/toast.js";
@@ -107,17 +107,6 @@ const BOT_LANGUAGES = [
   ["en", "English"],
   ["es", "Español"],
 ];
-
-async function allPages(path) {
-  const items = [];
-  let cursor = null;
-  do {
-    const page = await api(path, { query: { limit: 200, cursor } });
-    items.push(...page.items);
-    cursor = page.next_cursor;
-  } while (cursor);
-  return items;
-}
 
 function timeZones() {
   try {

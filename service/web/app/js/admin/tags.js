@@ -1,5 +1,5 @@
 // Tags: labels with a colour for contacts and tickets; create, rename, recolour, delete.
-import { api } from "../api.js";
+import { allPages, api } from "../api.js";
 import { h, replace } from "../dom.js";
 import { extend, t } from "../i18n.js";
 import { toast } from "../ui/toast.js";
@@ -46,17 +46,6 @@ extend({
     tags_cancel: "Cancelar",
   },
 });
-
-async function allPages(path) {
-  const items = [];
-  let cursor = null;
-  do {
-    const page = await api(path, { query: { limit: 200, cursor } });
-    items.push(...page.items);
-    cursor = page.next_cursor;
-  } while (cursor);
-  return items;
-}
 
 /** A colour chip painted through the CSSOM (the page's policy forbids style attributes). */
 function chip(tag) {

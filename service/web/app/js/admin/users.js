@@ -1,7 +1,7 @@
 // Users: the company's people with their role, queues and whether they are online now;
 // create, edit, deactivate or reactivate, delete. Presence comes from GET /api/presence
 // and then from the live feed's presence.updated events.
-import { api } from "../api.js";
+import { allPages, api } from "../api.js";
 import { h, replace } from "../dom.js";
 import { extend, t } from "../i18n.js";
 import { toast } from "../ui/toast.js";
@@ -115,17 +115,6 @@ const LANGUAGES = [
   ["en", "English"],
   ["es", "Español"],
 ];
-
-async function allPages(path) {
-  const items = [];
-  let cursor = null;
-  do {
-    const page = await api(path, { query: { limit: 200, cursor } });
-    items.push(...page.items);
-    cursor = page.next_cursor;
-  } while (cursor);
-  return items;
-}
 
 export default {
   id: "users",
