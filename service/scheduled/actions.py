@@ -241,6 +241,7 @@ async def _ticket_for(row: ScheduledMessage, now: datetime) -> tuple[Ticket, boo
                 user_id=author,
                 status=TicketStatus.open if author is not None else TicketStatus.pending,
                 handed_off_at=now,
+                accepted_at=now if author is not None else None,
                 created_at=now,
             )
     except IntegrityError:  # the customer wrote just now: that ticket is the active one

@@ -94,6 +94,11 @@ async def accept_ticket(*, actor: Principal, ticket_id: int, now: datetime) -> T
         )
         if changed != 1:
             raise Conflict("The ticket was accepted by someone else")
+        await (
+            scoped(Ticket, actor.company_id)
+            .filter(id=ticket.id, accepted_at__isnull=True)
+            .update(accepted_at=now)
+        )
         return await _reload(actor.company_id, ticket.id)
 
 
@@ -129,6 +134,8 @@ async def transfer_ticket(
                 raise InvalidFields({"user_id": "the user does not belong to the ticket's queue"})
             ticket.user_id = user_id
             ticket.status = TicketStatus.open
+            if ticket.accepted_at is None:
+                ticket.accepted_at = now
         else:
             ticket.user_id = None
             ticket.status = TicketStatus.pending
@@ -215,6 +222,8 @@ async def reopen_ticket(*, actor: Principal, ticket_id: int, now: datetime) -> T
         ticket.status = TicketStatus.open
         ticket.user_id = user_id
         ticket.closed_at = None
+        if ticket.accepted_at is None:
+            ticket.accepted_at = now
         # A reopened conversation is the agent's again: no rating question hangs over it.
         ticket.flow_state = {**ticket.flow_state, "awaiting_rating": False}
         try:

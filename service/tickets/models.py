@@ -74,6 +74,9 @@ class Ticket(Model):
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
     handed_off_at = fields.DatetimeField(null=True)
+    # The first time an agent took the ticket (accept, transfer to them, or they opened it);
+    # a reopen keeps it: the waiting time is the first wait in the queue.
+    accepted_at = fields.DatetimeField(null=True)
     first_agent_reply_at = fields.DatetimeField(null=True)
     closed_at = fields.DatetimeField(null=True)
 
