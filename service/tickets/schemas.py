@@ -64,6 +64,7 @@ class TicketOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     handed_off_at: datetime | None
+    accepted_at: datetime | None
     first_agent_reply_at: datetime | None
     closed_at: datetime | None
 

@@ -129,6 +129,7 @@ async def tickets_out(rows: Sequence[Ticket]) -> list[TicketOut]:
             created_at=t.created_at,
             updated_at=t.updated_at,
             handed_off_at=t.handed_off_at,
+            accepted_at=t.accepted_at,
             first_agent_reply_at=t.first_agent_reply_at,
             closed_at=t.closed_at,
         )

@@ -27,6 +27,7 @@ class InboundSizes:
     open_conversations: int = 200
     open_duration: float = 20.0
     warmup_conversations: int = 20
+    open_loops: bool = True  # False: statements and the closed loop only (a quick comparison)
 
 
 @dataclass(frozen=True)
@@ -224,6 +225,8 @@ async def measure_inbound(
     floor_counts = await _count(floor, log, Numbers.number(block, 1))
     _statement_figures(results, app_counts, floor_counts)
     closed = await _closed_figures(results, pipeline, floor, numbers, sizes)
+    if not sizes.open_loops:
+        return
     await _open_figures(
         results,
         pipeline,

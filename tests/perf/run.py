@@ -73,6 +73,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--pool-size", type=int, default=5, help="Tortoise's default: 5")
     parser.add_argument("--closed", type=int, nargs="+", help="conversations, e.g. 50 200")
     parser.add_argument("--messages-each", type=int)
+    parser.add_argument(
+        "--closed-only", action="store_true", help="inbound: no open loop (quick comparisons)"
+    )
     parser.add_argument("--open-rate", type=float, help="messages per second")
     parser.add_argument("--open-conversations", type=int)
     parser.add_argument("--open-duration", type=float, help="seconds")
@@ -120,6 +123,7 @@ def config_from(argv: Sequence[str] | None) -> tuple[BenchConfig, Path]:
         open_rate=args.open_rate,
         open_conversations=args.open_conversations,
         open_duration=args.open_duration,
+        open_loops=False if args.closed_only else None,
     )
     inbox = _overridden(inbox, tickets=args.tickets, messages=args.messages, requests=args.requests)
     fanout = _overridden(

@@ -92,6 +92,8 @@ async def test_lifecycle_accept_reply_transfer_close_reopen(
     assert body["user_id"] == agent.user.id
     assert body["queue_id"] == queue.id
     assert body["contact"]["id"] == ticket.contact_id  # type: ignore[attr-defined]
+    accepted = clock()
+    assert body["accepted_at"][:19] == accepted.isoformat()[:19]
 
     clock.advance(timedelta(minutes=5))
     first = clock()
@@ -153,6 +155,8 @@ async def test_lifecycle_accept_reply_transfer_close_reopen(
     assert body["status"] == "open"
     assert body["user_id"] == tenant.admin.user.id
     assert body["closed_at"] is None
+    # The waiting time is the first wait: transfers and a reopen keep the first acceptance.
+    assert body["accepted_at"][:19] == accepted.isoformat()[:19]
     assert (await post(client, f"/{ticket.id}/reopen", tenant.headers)).status_code == 409
 
 
