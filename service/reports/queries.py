@@ -22,13 +22,8 @@ is chosen per dialect.
 from __future__ import annotations
 
 import datetime as dt
-import re
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 from zoneinfo import ZoneInfo
-
-from tortoise import connections
 
 from service.queues.models import Queue
 from service.reports.schemas import (
@@ -39,12 +34,12 @@ from service.reports.schemas import (
     StatusFigures,
     WaitingFigures,
 )
+from service.reports.sql import Sql, timestamp
 from service.tenancy import scoped
 
 __all__ = ["dashboard", "day_bounds"]
 
 _ACTIVE = ("bot", "pending", "open")
-_PARAMETER = re.compile(r":(\w+)")
 
 
 def day_bounds(day: dt.date, zone: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
@@ -52,52 +47,6 @@ def day_bounds(day: dt.date, zone: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
     start = dt.datetime.combine(day, dt.time(), tzinfo=zone)
     end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=zone)
     return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
-
-
-class _Sql:
-    """Raw SQL on the default connection, with `:name` parameters in any dialect."""
-
-    def __init__(self) -> None:
-        self._connection = connections.get("default")
-        self.dialect = self._connection.capabilities.dialect
-
-    def seconds_between(self, earlier: str, later: str) -> str:
-        if self.dialect == "sqlite":
-            return f"((julianday({later}) - julianday({earlier})) * 86400.0)"
-        return f"EXTRACT(EPOCH FROM ({later} - {earlier}))"
-
-    def _value(self, value: Any) -> Any:
-        # SQLite keeps timestamps as text in Tortoise's format; compare with the same text.
-        if self.dialect == "sqlite" and isinstance(value, dt.datetime):
-            return value.astimezone(dt.UTC).isoformat(" ")
-        return value
-
-    async def rows(self, sql: str, **params: Any) -> list[Sequence[Any]]:
-        values: list[Any] = []
-        numbers: dict[str, int] = {}
-
-        def marker(match: re.Match[str]) -> str:
-            name = match.group(1)
-            if self.dialect == "sqlite":  # positional: a name used twice is passed twice
-                values.append(self._value(params[name]))
-                return "?"
-            if name not in numbers:
-                values.append(self._value(params[name]))
-                numbers[name] = len(values)
-            return f"${numbers[name]}"
-
-        _, rows = await self._connection.execute_query(_PARAMETER.sub(marker, sql), values)
-        return [tuple(row) for row in rows]
-
-
-def _timestamp(value: Any) -> dt.datetime | None:
-    """A timestamp as either backend returns an aggregate of one: text in SQLite."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    assert isinstance(value, dt.datetime)
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 @dataclass
@@ -113,7 +62,7 @@ async def dashboard(
     *, company_id: int, day: dt.date, zone: ZoneInfo, now: dt.datetime
 ) -> DashboardOut:
     """The company's figures for `day` in `zone`; "now" figures as of `now`."""
-    sql = _Sql()
+    sql = Sql()
     start, end = day_bounds(day, zone)
     per_queue: dict[int | None, _Counts] = {}
 
@@ -153,7 +102,7 @@ async def dashboard(
         " WHERE company_id = :company AND status = 'pending'",
         company=company_id,
     )
-    oldest = _timestamp(oldest_raw)
+    oldest = timestamp(oldest_raw)
 
     # The tickets with an agent's message that day, and for each its first agent message
     # since the handoff: only those whose first one falls in the day count.

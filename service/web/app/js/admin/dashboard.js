@@ -9,6 +9,7 @@ import { table } from "./forms.js";
 
 extend({
   en: {
+    dash_reports: "Reports over a period",
     section_dashboard: "Dashboard",
     dash_day: "Day",
     dash_today: "Today",
@@ -38,6 +39,7 @@ extend({
     dash_value: "value",
   },
   "pt-BR": {
+    dash_reports: "Relatórios de um período",
     section_dashboard: "Painel",
     dash_day: "Dia",
     dash_today: "Hoje",
@@ -67,6 +69,7 @@ extend({
     dash_value: "valor",
   },
   es: {
+    dash_reports: "Informes de un período",
     section_dashboard: "Panel",
     dash_day: "Día",
     dash_today: "Hoy",
@@ -239,6 +242,7 @@ export default {
         day,
         todayButton,
         h("span", { className: "spacer" }),
+        h("a", { attrs: { href: "#reports", id: "dash-reports" }, text: t("dash_reports") }),
         exportButton,
       ),
       updated,

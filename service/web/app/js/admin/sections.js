@@ -8,12 +8,14 @@ import contacts from "./contacts.js";
 import dashboard from "./dashboard.js";
 import queues from "./queues.js";
 import quickReplies from "./quick_replies.js";
+import reports from "./reports.js";
 import settings from "./settings.js";
 import tags from "./tags.js";
 import users from "./users.js";
 
 export const SECTIONS = [
   dashboard,
+  reports,
   queues,
   connections,
   users,
