@@ -1,16 +1,21 @@
-"""`atende serve | migrate | createadmin | demo | connect`."""
+"""`atende serve | migrate | createadmin | demo | connect | notebook`."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from service.bootstrap import FirstAdmin, ensure_first_admin, seed_demo, set_admin
+from service.companies.models import Company
 from service.db import close_db, init_db, migrate_db
+from service.demo_history import DEFAULT_SEED, HistoryExists, HistorySummary, generate_history
 from service.logs import configure_logging
 from service.settings import Settings
 
@@ -84,6 +89,81 @@ def _connect(settings: Settings, target: str, phone: str | None) -> None:
     sys.exit(status)
 
 
+def _demo(settings: Settings, history_days: int, seed: int) -> None:
+    async def work() -> tuple[FirstAdmin, Company, HistorySummary | None]:
+        first, company = await seed_demo(settings)
+        if history_days <= 0:
+            return first, company, None
+        summary = await generate_history(company_id=company.id, days=history_days, seed=seed)
+        return first, company, summary
+
+    try:
+        first, company, summary = _with_db(settings, work)
+    except HistoryExists as error:
+        sys.exit(str(error))
+    print(f"Demo company '{company.name}' is ready (queues Suporte, Financeiro; a sandbox).")
+    if summary is not None:
+        print(summary.line())
+        print(
+            f"Agents {', '.join(summary.agent_emails)} and supervisor"
+            f" {summary.supervisor_email} log in with password {summary.password}."
+        )
+    print(_login_hint(settings, first, settings.port))
+
+
+def notebooks_dir() -> Path | None:
+    """The repository's notebooks/: beside the `analytics` package (an editable install or
+    a checkout), else under or at the current directory."""
+    spec = importlib.util.find_spec("analytics")
+    places = []
+    if spec is not None and spec.origin:
+        places.append(Path(spec.origin).resolve().parent.parent / "notebooks")
+    cwd = Path.cwd()
+    places += [cwd / "notebooks", cwd]
+    for place in places:
+        if place.name == "notebooks" and place.is_dir():
+            return place
+    return None
+
+
+def notebook_environment(settings: Settings, base: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of the notebooks' kernels: the same database as this command's, by an
+    absolute path (the kernels run in notebooks/, not here)."""
+    env = dict(os.environ if base is None else base)
+    env["DATA_DIR"] = str(settings.data_dir.resolve())
+    if settings.database_url:
+        env["DATABASE_URL"] = settings.effective_database_url
+    else:
+        env.pop("DATABASE_URL", None)
+    return env
+
+
+def _notebook(settings: Settings, port: int, no_browser: bool) -> None:
+    if importlib.util.find_spec("jupyterlab") is None:
+        sys.exit("JupyterLab is not installed: pip install -e '.[notebooks]'")
+    where = notebooks_dir()
+    if where is None:
+        sys.exit(
+            "notebooks/ not found beside the analytics package or in the current directory:"
+            " run `atende notebook` from the repository's directory."
+        )
+    command = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={where}"]
+    command += ["--port", str(port)]
+    if no_browser:
+        command.append("--no-browser")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        # Containers and CI often run as root, which Jupyter refuses without this flag.
+        command.append("--allow-root")
+    database = settings.effective_database_url
+    if "@" in database:  # no password on the screen
+        database = database.split("://", 1)[0] + "://…@" + database.rsplit("@", 1)[1]
+    print(f"JupyterLab in {where} on the database {database}", flush=True)
+    env = notebook_environment(settings)  # before the chdir: DATA_DIR may be relative to here
+    os.chdir(where)
+    # Jupyter replaces this process: Ctrl+C and signals reach it (and it stops its kernels).
+    os.execve(sys.executable, command, env)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="atende", description="Atende customer service")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -96,7 +176,22 @@ def main(argv: list[str] | None = None) -> None:
     )
     admin.add_argument("--email", required=True)
     admin.add_argument("--password", required=True)
-    commands.add_parser("demo", help="migrate and seed the demo company")
+    demo = commands.add_parser("demo", help="migrate and seed the demo company")
+    demo.add_argument(
+        "--history",
+        type=int,
+        default=0,
+        metavar="DAYS",
+        help="also generate this many days of history (tickets, messages, a campaign)",
+    )
+    demo.add_argument(
+        "--seed", type=int, default=DEFAULT_SEED, help="the random seed of the history"
+    )
+    notebook = commands.add_parser(
+        "notebook", help="start JupyterLab in notebooks/ on the configured database"
+    )
+    notebook.add_argument("--port", type=int, default=8888)
+    notebook.add_argument("--no-browser", action="store_true", help="do not open a browser")
     connect = commands.add_parser(
         "connect", help="log a WhatsApp connection in: shows its QR code (or pairing code)"
     )
@@ -120,10 +215,12 @@ def main(argv: list[str] | None = None) -> None:
         user = _with_db(settings, partial(set_admin, email=args.email, password=args.password))
         print(f"Super-admin {user.email} is ready.")
     elif args.command == "demo":
+        if args.history < 0:
+            sys.exit("--history takes a number of days (0 or more).")
         asyncio.run(migrate_db(settings))
-        first, company = _with_db(settings, partial(seed_demo, settings))
-        print(f"Demo company '{company.name}' is ready (queues Suporte, Financeiro; a sandbox).")
-        print(_login_hint(settings, first, settings.port))
+        _demo(settings, args.history, args.seed)
+    elif args.command == "notebook":
+        _notebook(settings, args.port, args.no_browser)
     elif args.command == "connect":
         asyncio.run(migrate_db(settings))
         _connect(settings, args.connection, args.phone)
