@@ -66,20 +66,27 @@ class EventBatch:
     def __init__(self) -> None:
         self.events: list[dict[str, Any]] = []
 
-    def add(self, event_type: str, data: dict[str, Any], *, audience: dict[str, Any]) -> None:
-        self.events.append({"type": event_type, "data": data, "audience": audience})
+    def add(
+        self, event_type: str, data: dict[str, Any], *, audience: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Add an event (its data may be filled in later, before the batch is published)."""
+        event = {"type": event_type, "data": data, "audience": audience}
+        self.events.append(event)
+        return event
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         return iter(self.events)
 
     async def publish(self, broker: Broker) -> None:
-        for event in self.events:
-            try:
-                await broker.publish(event)
-            except Exception:
-                # The change is committed; a lost notification is caught up by re-fetching.
-                log.exception("could not publish %s", event["type"])
-        self.events.clear()
+        """Publish the events, in their order, in one round trip to the broker."""
+        if not self.events:
+            return
+        events, self.events = self.events, []
+        try:
+            await broker.publish_many(events)
+        except Exception:
+            # The change is committed; a lost notification is caught up by re-fetching.
+            log.exception("could not publish %s", ", ".join(sorted({e["type"] for e in events})))
 
 
 @asynccontextmanager

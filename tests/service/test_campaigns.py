@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -335,8 +335,11 @@ async def test_finishes_and_publishes_progress(
 
     class Recording:
         async def publish(self, event: dict[str, Any]) -> None:
-            published.append(event)
-            await broker.publish(event)
+            await self.publish_many([event])
+
+        async def publish_many(self, events: Sequence[dict[str, Any]]) -> None:
+            published.extend(events)
+            await broker.publish_many(events)
 
     runner = CampaignRunner(
         channels=app.ctx.channels,
@@ -637,13 +640,13 @@ async def test_the_opt_out_keyword_records_why_and_tells_the_inbox(
 ) -> None:
     connection_id = await sandbox_connection(client, tenant)
     published: list[dict[str, Any]] = []
-    publish = app.ctx.broker.publish
+    publish_many = app.ctx.broker.publish_many  # what `publish` and event batches call
 
-    async def recording(event: dict[str, Any]) -> None:
-        published.append(event)
-        await publish(event)
+    async def recording(events: Sequence[dict[str, Any]]) -> None:
+        published.extend(events)
+        await publish_many(events)
 
-    monkeypatch.setattr(app.ctx.broker, "publish", recording)
+    monkeypatch.setattr(app.ctx.broker, "publish_many", recording)
     number = "+5511955554444"
     for text in ("oi", "SAIR"):
         response = await client.post(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -144,14 +144,14 @@ class Events:
 @pytest.fixture
 def events(app: Any, monkeypatch: pytest.MonkeyPatch) -> Events:
     broker = app.ctx.broker
-    publish = broker.publish
+    publish_many = broker.publish_many  # what `publish` and event batches call
     recorded = Events()
 
-    async def recording(event: dict[str, Any]) -> None:
-        recorded.seen.append(event)
-        await publish(event)
+    async def recording(events: Sequence[dict[str, Any]]) -> None:
+        recorded.seen.extend(events)
+        await publish_many(events)
 
-    monkeypatch.setattr(broker, "publish", recording)
+    monkeypatch.setattr(broker, "publish_many", recording)
     return recorded
 
 
