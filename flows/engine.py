@@ -29,12 +29,23 @@ class FlowResult:
     state: dict[str, Any] = field(default_factory=dict)
 
 
+def _copy(value: Any) -> Any:
+    """A deep copy of JSON-like data (what slots hold), faster than `copy.deepcopy`."""
+    if isinstance(value, dict):
+        return {key: _copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copy(item) for item in value]
+    if value is None or isinstance(value, str | int | float):
+        return value
+    return copy.deepcopy(value)
+
+
 def apply_slots(state: dict[str, Any], events: list[Event]) -> dict[str, Any]:
     """A copy of `state` with the slot events applied (``reset_slots``/``restart`` clear it)."""
-    slots = copy.deepcopy(state)
+    slots: dict[str, Any] = _copy(state)
     for event in events:
         if is_event(event, "slot"):
-            slots[event["name"]] = copy.deepcopy(event["value"])
+            slots[event["name"]] = _copy(event["value"])
         elif is_event(event, "reset_slots") or is_event(event, "restart"):
             slots.clear()
     return slots
@@ -53,7 +64,7 @@ async def run_flow(
         from flows.builtin import default_router
 
         router = default_router()
-    slots = copy.deepcopy(state)
+    slots: dict[str, Any] = _copy(state)
     tracker = Tracker(
         conversation.protocol,
         slots,

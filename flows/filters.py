@@ -8,6 +8,7 @@ handler arguments (match, and the values are injected into the handler).
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -34,6 +35,8 @@ _SPACES = re.compile(r"\s+")
 _EDGE_PUNCTUATION = re.compile(r"^[\W_]+|[\W_]+$")
 
 
+# Filters normalize the same keywords for every message: remembered.
+@functools.lru_cache(maxsize=4096)
 def normalize(text: str) -> str:
     """Casefolded, accents stripped, whitespace collapsed: "  Olá  Mundo" -> "ola mundo"."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())

@@ -17,6 +17,7 @@ on to the next candidate.
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
@@ -104,12 +105,32 @@ def _step(value: str | State | None) -> str | None:
     return value.state if isinstance(value, State) else value
 
 
-def _call_with(func: Callable[..., Any], context: Mapping[str, Any]) -> Any:
-    """Calls `func` with the items of `context` it names (all of them if it takes **kwargs)."""
+def _read_parameters(func: Callable[..., Any]) -> tuple[str, ...] | None:
+    """The names `func` takes, or None when it takes **kwargs (every name)."""
     parameters = inspect.signature(func).parameters
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        return None
+    return tuple(parameters)
+
+
+# Reading a signature costs more than most handlers: once per function (a handler, a
+# filter), not once per message.
+_cached_parameters = functools.lru_cache(maxsize=4096)(_read_parameters)
+
+
+def _parameters(func: Callable[..., Any]) -> tuple[str, ...] | None:
+    try:
+        return _cached_parameters(func)
+    except TypeError:  # an unhashable callable object
+        return _read_parameters(func)
+
+
+def _call_with(func: Callable[..., Any], context: Mapping[str, Any]) -> Any:
+    """Calls `func` with the items of `context` it names (all of them if it takes **kwargs)."""
+    names = _parameters(func)
+    if names is None:
         return func(**context)
-    return func(**{name: context[name] for name in parameters if name in context})
+    return func(**{name: context[name] for name in names if name in context})
 
 
 async def _resolve(value: Any) -> Any:
@@ -127,7 +148,7 @@ async def _check_all(filters: tuple[Filter, ...], context: dict[str, Any]) -> di
     """The extra arguments of `filters` if all match, else None; `context` is not changed."""
     extra: dict[str, Any] = {}
     for flt in filters:
-        verdict = await _check(flt, {**context, **extra})
+        verdict = await _check(flt, {**context, **extra} if extra else context)
         if not verdict:
             return None
         if isinstance(verdict, dict):
@@ -151,7 +172,8 @@ class Handler:
         if extra is None:
             return None
         try:
-            events = await _resolve(_call_with(self.callback, {**context, **extra}))
+            arguments = {**context, **extra} if extra else context
+            events = await _resolve(_call_with(self.callback, arguments))
         except SkipHandler:
             return None
         return list(events or [])
@@ -209,7 +231,8 @@ class Router:
         extra = await _check_all(self._filters, context)
         if extra is None:
             return None
-        context = {**context, **extra}
+        if extra:
+            context = {**context, **extra}
         for entry in self._entries:
             if isinstance(entry, Router):
                 events = await entry._propagate(context)

@@ -273,6 +273,8 @@ class ChannelHub:
         await self.pipeline.receive(message)
 
     async def on_receipt(self, receipt: Receipt) -> None:
+        if self.sender.holds(receipt):
+            return  # a conversation's send being recorded now: applied once it is
         message = await self.sender.receipt(receipt)
         if message is not None:
             await self.broker.publish(message_updated(message))
@@ -468,7 +470,7 @@ class ChannelHub:
         """Act on the commands for the connections this worker runs, until cancelled."""
         while True:
             try:
-                async for event in self.broker.listen():
+                async for event in self.broker.listen(internal_only=True):
                     if event.get("type") == COMMAND and isinstance(event.get("data"), dict):
                         self._spawn(self._obey(event["data"]))
             except asyncio.CancelledError:
@@ -521,5 +523,4 @@ class ChannelHub:
     async def _announce(self, connection_id: int) -> None:
         connection = await Connection.get_or_none(id=connection_id)
         if connection is not None:
-            for event in connection_updated(connection):
-                await self.broker.publish(event)
+            await self.broker.publish_many(connection_updated(connection))

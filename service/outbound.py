@@ -26,6 +26,7 @@ from bot.channel import (
 from service.clock import Clock
 from service.realtime.broker import Broker
 from service.realtime.events import message_updated
+from service.statements import execute, fetch
 from service.tickets.models import Message, MessageStatus
 
 __all__ = ["OutboundSender", "apply_receipt"]
@@ -77,12 +78,21 @@ class OutboundSender:
         self._sends = 0
         self._forgotten = 0
 
+    def holds(self, receipt: Receipt) -> bool:
+        """Whether the receipt is for a send of ours being recorded right now (a channel
+        that acknowledges at once): kept, and applied once the send is recorded, so nobody
+        else need look for its message."""
+        key = (receipt.connection_id, receipt.channel_message_id)
+        if key not in self._recording:
+            return False
+        self._keep_early(key, receipt)
+        return True
+
     async def receipt(self, receipt: Receipt) -> Message | None:
         """Apply a receipt; one for a send not recorded yet is applied when it is."""
-        key = (receipt.connection_id, receipt.channel_message_id)
-        if key in self._recording:
-            self._keep_early(key, receipt)  # a channel that acknowledges at once
+        if self.holds(receipt):
             return None
+        key = (receipt.connection_id, receipt.channel_message_id)
         message = await apply_receipt(receipt)
         if message is not None:
             return message
@@ -133,8 +143,7 @@ class OutboundSender:
                 messages = await Message.filter(id__in=ids, status=MessageStatus.pending).order_by(
                     "id"
                 )
-                for message in messages:
-                    await self._send_one(message, number, state)
+                await self._send_chat(messages, number, state)
 
     def mark(self) -> int:
         """Now, in this sender's count of sends: take it before the transaction that stores
@@ -159,8 +168,37 @@ class OutboundSender:
                 rows = await Message.filter(
                     id__in=[m.id for m in rows], status=MessageStatus.pending
                 ).order_by("id")
-            for message in rows:
-                await self._send_one(message, number, state)
+            await self._send_chat(rows, number, state)
+
+    async def _send_chat(self, messages: Sequence[Message], to: str, state: _Chat) -> None:
+        """Send a chat's messages in order (its lock held) and publish their new statuses
+        in one round trip. Until then their receipts wait (kept early): a receipt's status
+        is never published before the `sent` it follows."""
+        events: list[dict[str, Any]] = []
+        recorded: list[tuple[int, str]] = []
+        try:
+            for message in messages:
+                await self._send_one(message, to, state, events, recorded)
+            await self._publish(events)
+        finally:
+            self._recording.difference_update(recorded)
+        # Receipts that came meanwhile (none, with a channel that acknowledges at once).
+        late = [receipt for key in recorded if (receipt := self._early.pop(key, None))]
+        events = []
+        for receipt in late:
+            updated = await apply_receipt(receipt)
+            if updated is not None:
+                events.append(message_updated(updated))
+        await self._publish(events)
+
+    async def _publish(self, events: list[dict[str, Any]]) -> None:
+        if not events:
+            return
+        try:
+            await self._broker.publish_many(events)
+        except Exception:
+            # The statuses are stored; a lost notification is caught up by re-fetching.
+            log.exception("could not publish %s message statuses", len(events))
 
     def _chat(self, chat: tuple[int, str]) -> _Chat:
         """The chat's lock and last send; the least recently used idle ones are forgotten."""
@@ -192,7 +230,16 @@ class OutboundSender:
         self._sends += 1
         state.last_send = self._sends
 
-    async def _send_one(self, message: Message, to: str, state: _Chat) -> None:
+    async def _send_one(
+        self,
+        message: Message,
+        to: str,
+        state: _Chat,
+        events: list[dict[str, Any]],
+        recorded: list[tuple[int, str]],
+    ) -> None:
+        """Send one message and record how it went; its realtime events go to `events`, and
+        its key to `recorded` (its receipts are held until the caller is done)."""
         channel = self._channels(message.connection_id)  # type: ignore[attr-defined]
         if channel is None:
             return  # not run by this process (or not started): stays pending
@@ -213,27 +260,27 @@ class OutboundSender:
                 status=MessageStatus.failed, error=failure.reason
             )
             self._sent(state)
-            await self._announce(message, MessageStatus.failed)
+            events.append(_with_status(message, MessageStatus.failed))
             return
         key = (message.connection_id, channel_id)  # type: ignore[attr-defined]
         self._recording.add(key)
-        try:
-            await Message.filter(id=message.id, status=MessageStatus.pending).update(
-                status=MessageStatus.sent, channel_message_id=channel_id
-            )
-        finally:
-            self._recording.discard(key)
-        self._sent(state)
-        await self._announce(message, MessageStatus.sent)
+        recorded.append(key)
+        # A channel that acknowledges at once (the sandbox) has done so once it runs: its
+        # receipt is written with the send, in the same statement.
+        await asyncio.sleep(0)
         early = self._early.pop(key, None)
+        status = MessageStatus.sent if early is None else _RECEIPT_STATUS[early.status]
+        await execute(_SENT_SQL, status.value, channel_id, message.id)
+        self._sent(state)
+        events.append(_with_status(message, MessageStatus.sent))
         if early is not None:
-            updated = await apply_receipt(early)
-            if updated is not None:
-                await self._broker.publish(message_updated(updated))
+            events.append(_with_status(message, status))
 
-    async def _announce(self, message: Message, status: MessageStatus) -> None:
-        message.status = status
-        await self._broker.publish(message_updated(message))
+
+def _with_status(message: Message, status: MessageStatus) -> dict[str, Any]:
+    """The message's new status, as told to the inbox."""
+    message.status = status
+    return message_updated(message)
 
 
 @dataclass(eq=False)
@@ -254,24 +301,24 @@ def _media_of(message: Message) -> MediaRef | None:
     )
 
 
+_SENT_SQL = (
+    "UPDATE messages SET status = ?, channel_message_id = ? WHERE id = ? AND status = 'pending'"
+)
 # One statement: move the message forward and return it, or nothing when it is unknown or
 # already as far (a late "delivered" never undoes a "read"; a failed message stays failed).
-_RECEIPT_SQL = (
-    "UPDATE messages SET status = {0} WHERE connection_id = {1} AND channel_message_id = {2}"
-    " AND status IN ({3}) RETURNING *"
-)
+_RECEIPT_SQL = {
+    status: "UPDATE messages SET status = ? WHERE connection_id = ? AND channel_message_id = ?"
+    " AND status IN ({}) RETURNING *".format(
+        ", ".join(f"'{s.value}'" for s, order in _ORDER.items() if order < _ORDER[status])
+    )
+    for status in set(_RECEIPT_STATUS.values())
+}
 
 
 async def apply_receipt(receipt: Receipt) -> Message | None:
     """Move the message a receipt names forward (never backward); None if unknown."""
     status = _RECEIPT_STATUS[receipt.status]
-    behind = [s.value for s, order in _ORDER.items() if order < _ORDER[status]]
-    values: list[Any] = [status.value, receipt.connection_id, receipt.channel_message_id, *behind]
-    db = Message._meta.db
-    if db.capabilities.dialect == "postgres":
-        marks = [f"${n}" for n in range(1, len(values) + 1)]
-    else:
-        marks = ["?"] * len(values)
-    sql = _RECEIPT_SQL.format(marks[0], marks[1], marks[2], ", ".join(marks[3:]))
-    rows = await db.execute_query_dict(sql, values)
+    rows = await fetch(
+        _RECEIPT_SQL[status], status.value, receipt.connection_id, receipt.channel_message_id
+    )
     return Message._init_from_db(**rows[0]) if rows else None

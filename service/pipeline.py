@@ -10,20 +10,23 @@ Besides a customer's message, a channel reports messages sent from the business'
 (stored as sent agent messages), edits and revokes (applied to the message they name) and,
 when the connection enables groups, group messages (a ticket per group, never the bot).
 
-This is the hot path, so it counts its statements. A customer's message is looked up in one
-query (the connection with the stamp of its cached bot, service.flow_config; the contact;
-its latest ticket) written out rather than built by the ORM; a redelivery is caught by the
+This is the hot path, so it counts its statements, and writes them out (service.statements)
+rather than have the ORM build them anew for every message. A customer's message is looked
+up in one query (the connection with the stamp of its cached bot, service.flow_config; the
+contact; its latest ticket; whether a campaign message went to it lately), which on
+Postgres also stores the message when that ticket is active; a redelivery is caught by the
 message's unique key rather than looked up first (the lookup runs only before a write that
 a redelivery must not cause: a new ticket, a lapsed rating question); the contact read by
-`persist` is reused by the processing that follows it; only changed ticket columns are
-written; the bot's replies go to the sender as stored. A new ticket is announced as
-`ticket.created` once its row is committed."""
+`persist` is reused by the processing that follows it. Processing locks the ticket and
+claims its unprocessed messages (one statement on Postgres), and writes the ticket's
+changed columns with the bot's replies (one statement on Postgres); the replies go to the
+sender as stored, and the unit's events to the broker in one round trip. A new ticket is
+announced as `ticket.created` once its row is committed."""
 
 from __future__ import annotations
 
 import asyncio
 import functools
-import itertools
 import logging
 import re
 from collections import OrderedDict
@@ -51,7 +54,7 @@ from flows.events import (
     is_event,
 )
 from flows.filters import Message as FlowMessage
-from service.campaigns.actions import campaign_answered
+from service.campaigns.actions import ANSWER_WINDOW, campaign_answered
 from service.clock import Clock
 from service.contacts.actions import contact_updated
 from service.contacts.models import Contact
@@ -67,6 +70,14 @@ from service.media import media_fields
 from service.outbound import OutboundSender
 from service.realtime.broker import Broker
 from service.realtime.events import EventBatch, ticket_audience, transaction_with_events
+from service.statements import (
+    fetch,
+    insert,
+    insert_select,
+    is_postgres,
+    update,
+    update_statement,
+)
 from service.tickets.models import (
     ACTIVE_STATUSES,
     Direction,
@@ -100,35 +111,27 @@ _PROCESSED_FIELDS = (
 )
 
 
-# The hot path's reads, written out: the ORM would build the same SQL anew for every message
-# (a fifth of the pipeline's CPU). `?` marks a parameter; FOR UPDATE is Postgres's only.
+# The hot path's statements, written out (service.statements): the ORM would build the same
+# SQL anew for every message (a fifth of the pipeline's CPU). `?` marks a parameter; FOR
+# UPDATE is Postgres's only.
 _CONTACT_SQL = "SELECT * FROM contacts WHERE company_id = ? AND number = ? LIMIT 1"
+_ACTIVE_TICKET_SQL = (
+    "SELECT * FROM tickets WHERE contact_id = ? AND connection_id = ? AND status IN ({}) LIMIT 1"
+).format(", ".join(f"'{status.value}'" for status in ACTIVE_STATUSES))
 _LOCK_TICKET_SQL = "SELECT * FROM tickets WHERE id = ? FOR UPDATE"
-_UNPROCESSED_SQL = (
-    "SELECT * FROM messages WHERE ticket_id = ? AND direction = 'in'"
-    " AND processed_at IS NULL ORDER BY id"
+# Under the ticket's lock: its unprocessed messages, marked processed by the transaction
+# that processes them (a rollback leaves them unprocessed, for `recover`).
+_CLAIM_SQL = (
+    "UPDATE messages SET processed_at = ? WHERE ticket_id = ? AND direction = 'in'"
+    " AND processed_at IS NULL RETURNING *"
 )
+_ACTIVE_VALUES = frozenset(status.value for status in ACTIVE_STATUSES)
 _M = TypeVar("_M", bound=Model)
-
-
-@functools.cache
-def _in_dialect(sql: str, postgres: bool) -> str:
-    if not postgres:
-        return sql.removesuffix(" FOR UPDATE")
-    numbers = itertools.count(1)
-    return re.sub(r"\?", lambda _: f"${next(numbers)}", sql)
-
-
-async def _rows(sql: str, *values: Any) -> list[dict[str, Any]]:
-    """The rows of a query, on the current transaction's connection if any (as the ORM)."""
-    db = Ticket._meta.db
-    postgres = db.capabilities.dialect == "postgres"
-    return await db.execute_query_dict(_in_dialect(sql, postgres), list(values))
 
 
 async def _fetch(model: type[_M], sql: str, *values: Any) -> list[_M]:
     """The rows of a `SELECT *` of the model's table, as models."""
-    return [model._init_from_db(**row) for row in await _rows(sql, *values)]
+    return [model._init_from_db(**row) for row in await fetch(sql, *values)]
 
 
 @functools.cache
@@ -138,16 +141,58 @@ def _columns(model: type[Model]) -> list[str]:
 
 @functools.cache
 def _customer_sql() -> str:
-    """The connection's stamp, the contact with a number (columns `k_…`) and its latest
-    ticket on the connection (`t_…`); built once the ORM knows every column."""
+    """The connection's stamp, the contact with a number (columns `k_…`), its latest
+    ticket on the connection (`t_…`) and whether it may be answering a campaign; built once
+    the ORM knows every column."""
     contact = ", ".join(f'k."{c}" AS k_{c}' for c in _columns(Contact))
     ticket = ", ".join(f't."{c}" AS t_{c}' for c in _columns(Ticket))
+    active = ", ".join(f"'{status.value}'" for status in ACTIVE_STATUSES)
+    # Whether a new conversation may answer a campaign: a campaign message went to the
+    # contact on this connection since `?` (read only when no conversation is going on).
+    campaign = (
+        f"CASE WHEN t.status IN ({active}) THEN NULL ELSE EXISTS (SELECT 1"
+        " FROM campaign_recipients r JOIN campaigns g ON g.id = r.campaign_id"
+        " WHERE r.contact_id = k.id AND g.connection_id = c.id AND r.sent_at >= ?)"
+        " END AS campaign_recent"
+    )
     return (
-        f"SELECT {STAMP_COLUMNS}, {contact}, {ticket} FROM connections c"
+        f"SELECT {STAMP_COLUMNS}, {contact}, {ticket}, {campaign} FROM connections c"
         " LEFT JOIN contacts k ON k.company_id = c.company_id AND k.number = ?"
         " LEFT JOIN tickets t ON t.id = (SELECT MAX(l.id) FROM tickets l"
         " WHERE l.contact_id = k.id AND l.connection_id = c.id)"
         " WHERE c.id = ?"
+    )
+
+
+# The two joined with the customer's message stored on the latest ticket when it is active
+# (the common case, a conversation going on), in one statement: Postgres (SQLite cannot
+# write in a WITH). A row without `m_id` for an active ticket is a redelivery.
+_STORED_ON_LATEST = {"company_id": "r.c_company_id", "ticket_id": "r.t_id"}
+
+
+@functools.cache
+def _customer_storing_sql(columns: str, select: str) -> str:
+    active = ", ".join(f"'{status.value}'" for status in ACTIVE_STATUSES)
+    return (
+        f"WITH r AS ({_customer_sql()}),"
+        f" m AS (INSERT INTO messages ({columns}) SELECT {select} FROM r"
+        f" WHERE r.t_status IN ({active}) ON CONFLICT DO NOTHING RETURNING id)"
+        " SELECT r.*, (SELECT id FROM m) AS m_id FROM r"
+    )
+
+
+@functools.cache
+def _lock_and_claim_sql() -> str:
+    """Postgres: the ticket locked (`t_…`) and its unprocessed messages claimed (`m_…`) in
+    one statement. The claim reads after the lock is granted: a message that the lock's
+    previous holder claimed is re-checked on its newest version and skipped."""
+    ticket = ", ".join(f't."{c}" AS t_{c}' for c in _columns(Ticket))
+    message = ", ".join(f'm."{c}" AS m_{c}' for c in _columns(Message))
+    claim = _CLAIM_SQL.replace("ticket_id = ?", "ticket_id = (SELECT id FROM t)")
+    return (
+        "WITH t AS (SELECT * FROM tickets WHERE id = ? FOR UPDATE),"
+        f" m AS ({claim})"
+        f" SELECT {ticket}, {message} FROM t LEFT JOIN m ON true"
     )
 
 
@@ -161,6 +206,11 @@ def _prefixed(model: type[_M], row: dict[str, Any], prefix: str) -> _M | None:
 async def _first(model: type[_M], sql: str, *values: Any) -> _M | None:
     rows = await _fetch(model, sql, *values)
     return rows[0] if rows else None
+
+
+# A customer writes many messages: their sender is parsed once (phonenumbers is slow).
+# A sender that is not a number raises each time: exceptions are not cached.
+_normalized = functools.lru_cache(maxsize=20_000)(normalize_number)
 
 
 def is_group_jid(value: str) -> bool:
@@ -195,9 +245,25 @@ class _Stored:
     """A stored inbound message and what storing it read, for the processing that follows."""
 
     message_id: int
-    ticket: Ticket
+    ticket_id: int
     contact: Contact
     connection: ConnectionInfo
+    campaign_recent: bool = True  # see _Customer
+
+
+@dataclass(frozen=True)
+class _Customer:
+    """What one statement read (and perhaps stored) for a customer's message."""
+
+    connection: ConnectionInfo
+    number: str
+    contact: Contact | None
+    latest: Ticket | None  # the contact's latest ticket on the connection
+    tried: bool  # whether the statement tried to store the message on `latest`
+    stored: _Stored | None  # the message, if it stored it
+    # False when no campaign message went to the contact lately (its new conversation
+    # answers none: nothing to look up); True when there was or it is not known.
+    campaign_recent: bool = True
 
 
 class _Redelivery:
@@ -235,7 +301,7 @@ class Pipeline:
         stored = await self._persist(inbound)
         if stored is None:
             return None
-        await self._process(stored.ticket.id, stored)
+        await self._process(stored.ticket_id, stored)
         return stored.message_id
 
     async def recover(self) -> int:
@@ -254,7 +320,7 @@ class Pipeline:
         process; None when nothing is left to process: a redelivery, a dropped message, an
         edit or a revoke (applied here), a message sent from our phone (recorded here)."""
         stored = await self._persist(inbound)
-        return None if stored is None else (stored.message_id, stored.ticket.id)
+        return None if stored is None else (stored.message_id, stored.ticket_id)
 
     async def _persist(self, inbound: InboundMessage) -> _Stored | None:
         if inbound.edit_of is not None or inbound.revoke_of is not None:
@@ -262,11 +328,22 @@ class Pipeline:
             return None
         contact: Contact | None = None
         latest: Ticket | None = None
+        campaign_recent = True
         if inbound.group is None and not inbound.from_me:
             found = await self._customer(inbound)
             if found is None:
                 return None
-            connection, number, contact, latest = found
+            if found.stored is not None:
+                return found.stored
+            if found.tried:
+                return None  # a redelivery, or the same delivery stored concurrently
+            connection, number, contact, latest = (
+                found.connection,
+                found.number,
+                found.contact,
+                found.latest,
+            )
+            campaign_recent = found.campaign_recent
         else:
             known = await self._configs.connection(inbound.connection_id)
             if known is None:
@@ -287,6 +364,13 @@ class Pipeline:
         if inbound.group is not None:
             body = _group_body(inbound, inbound.text)
             contact = await _first(Contact, _CONTACT_SQL, company_id, number)
+        if contact is None and inbound.group is None and is_postgres():
+            first = await _first_message(inbound, company_id=company_id, number=number)
+            if first is not None:
+                made, opened, message_id = first
+                await self._announce_created(opened, made)
+                # A new contact: no campaign message went to it.
+                return _Stored(message_id, opened.id, made, connection, campaign_recent=False)
         if contact is None:
             name = inbound.group if inbound.group is not None else inbound.push_name
             contact = await self._new_contact(
@@ -301,45 +385,51 @@ class Pipeline:
             )
         if ticket is None:
             return None  # a redelivery, found before it could open anything
-        try:
-            message = await Message.create(
-                company_id=company_id,
-                ticket_id=ticket.id,
-                connection_id=connection.id,
-                direction=Direction.inbound,
-                body=body,
-                channel_message_id=inbound.channel_message_id,
-                quoted_channel_id=inbound.quoted_id,
-                status=MessageStatus.delivered,
-                created_at=inbound.timestamp,
-                **media_fields(inbound.media),
-            )
-        except IntegrityError:
+        row = {"company_id": company_id, "ticket_id": ticket.id, **_inbound_row(inbound, body)}
+        stored = await insert(Message, [row], skip_conflicts=True)
+        if not stored:
             return None  # a redelivery, or the same delivery stored concurrently
-        return _Stored(message.id, ticket, contact, connection)
+        return _Stored(stored[0].id, ticket.id, contact, connection, campaign_recent)
 
-    async def _customer(
-        self, inbound: InboundMessage
-    ) -> tuple[ConnectionInfo, str, Contact | None, Ticket | None] | None:
+    async def _customer(self, inbound: InboundMessage) -> _Customer | None:
         """A customer's message: its connection (with the stamp of its bot), the sender's
-        number, contact and latest ticket on the connection, in one statement; None (and
-        the message dropped) for an unknown connection or an unusable sender."""
+        number, contact and latest ticket on the connection, in one statement, which on
+        Postgres also stores the message when that ticket is active; None (and the message
+        dropped) for an unknown connection or an unusable sender."""
         try:
-            number = normalize_number(inbound.sender, self._country)
+            number = _normalized(inbound.sender, self._country)
         except ValueError:
             extra = {"connection_id": inbound.connection_id}
             log.warning("inbound from an unusable sender dropped", extra=extra)
             return None
-        rows = await _rows(_customer_sql(), number, inbound.connection_id)
+        postgres = is_postgres()
+        since = self._clock() - ANSWER_WINDOW
+        if postgres:
+            columns, select, values = insert_select(
+                Message, _inbound_row(inbound, inbound.text), _STORED_ON_LATEST
+            )
+            sql = _customer_storing_sql(columns, select)
+            rows = await fetch(sql, since, number, inbound.connection_id, *values)
+        else:
+            rows = await fetch(_customer_sql(), since, number, inbound.connection_id)
         if not rows:
             log.warning("inbound for unknown connection %s dropped", inbound.connection_id)
             return None
         row = rows[0]
-        return (
-            ConnectionInfo.of_row(inbound.connection_id, row),
+        connection = ConnectionInfo.of_row(inbound.connection_id, row)
+        contact = _prefixed(Contact, row, "k_")
+        message_id = row.get("m_id")
+        if message_id is not None and contact is not None:  # the common case: no more to read
+            stored = _Stored(message_id, row["t_id"], contact, connection)
+            return _Customer(connection, number, contact, None, tried=True, stored=stored)
+        return _Customer(
+            connection,
             number,
-            _prefixed(Contact, row, "k_"),
+            contact,
             _prefixed(Ticket, row, "t_"),
+            tried=postgres and row["t_status"] in _ACTIVE_VALUES,
+            stored=None,
+            campaign_recent=row["campaign_recent"] is None or bool(row["campaign_recent"]),
         )
 
     def _chat_number(self, inbound: InboundMessage, connection: ConnectionInfo) -> str | None:
@@ -355,7 +445,7 @@ class Pipeline:
                 return None
             return inbound.group
         try:
-            return normalize_number(inbound.sender, self._country)
+            return _normalized(inbound.sender, self._country)
         except ValueError:
             log.warning("inbound from an unusable sender dropped", extra=extra)
             return None
@@ -418,25 +508,30 @@ class Pipeline:
         self, company_id: int, contact_id: int, connection_id: int
     ) -> Ticket:
         """A ticket straight in `pending` without a queue (so admins see it); never the bot's."""
-        try:
-            ticket = await Ticket.create(
-                company_id=company_id,
-                contact_id=contact_id,
-                connection_id=connection_id,
-                status=TicketStatus.pending,
-                handed_off_at=self._clock(),
-            )
-        except IntegrityError:  # another message of this chat created it just now
-            return await Ticket.get(
-                contact_id=contact_id, connection_id=connection_id, status__in=ACTIVE_STATUSES
-            )
-        await self._announce_created(ticket)
-        return ticket
+        return await self._new_ticket(
+            company_id=company_id,
+            contact_id=contact_id,
+            connection_id=connection_id,
+            status=TicketStatus.pending,
+            handed_off_at=self._clock(),
+        )
 
-    async def _announce_created(self, ticket: Ticket) -> None:
+    async def _new_ticket(self, **values: Any) -> Ticket:
+        """A new active ticket of the contact, announced; or the one another message of the
+        chat created just now (there is one active ticket per contact and connection)."""
+        created = await insert(Ticket, [values], skip_conflicts=True)
+        if not created:
+            found = await _fetch(
+                Ticket, _ACTIVE_TICKET_SQL, values["contact_id"], values["connection_id"]
+            )
+            return found[0]
+        await self._announce_created(created[0])
+        return created[0]
+
+    async def _announce_created(self, ticket: Ticket, contact: Contact | None = None) -> None:
         """`ticket.created`, the ticket as the API shows it; its row is committed already."""
         try:
-            data = (await ticket_out(ticket)).model_dump(mode="json")
+            data = (await ticket_out(ticket, contact=contact)).model_dump(mode="json")
             await self._broker.publish(
                 {"type": "ticket.created", "data": data, "audience": ticket_audience(ticket)}
             )
@@ -487,12 +582,11 @@ class Pipeline:
     ) -> Contact:
         """A contact not found a moment ago, made now. No redelivery check is needed: a
         stored message belongs to a ticket of its contact, so a new contact has none."""
-        try:
-            return await Contact.create(
-                company_id=company_id, number=number, name=name, is_group=is_group
-            )
-        except IntegrityError:
-            return await Contact.get(company_id=company_id, number=number)
+        row = {"company_id": company_id, "number": number, "name": name, "is_group": is_group}
+        created = await insert(Contact, [row], skip_conflicts=True)
+        if created:
+            return created[0]
+        return await Contact.get(company_id=company_id, number=number)
 
     async def _active_ticket(
         self,
@@ -521,20 +615,13 @@ class Pipeline:
         if latest is not None and latest.user_id is None and OUT_OF_HOURS_SLOT in latest.flow_state:  # type: ignore[attr-defined]
             # Closed by the bot out of hours: the customer was told once for this closed window.
             flow_state[OUT_OF_HOURS_SLOT] = latest.flow_state[OUT_OF_HOURS_SLOT]
-        try:
-            ticket = await Ticket.create(
-                company_id=company_id,
-                contact_id=contact_id,
-                connection_id=connection_id,
-                status=TicketStatus.bot,
-                flow_state=flow_state,
-            )
-        except IntegrityError:  # another message of this contact created it just now
-            return await Ticket.get(
-                contact_id=contact_id, connection_id=connection_id, status__in=ACTIVE_STATUSES
-            )
-        await self._announce_created(ticket)
-        return ticket
+        return await self._new_ticket(
+            company_id=company_id,
+            contact_id=contact_id,
+            connection_id=connection_id,
+            status=TicketStatus.bot,
+            flow_state=flow_state,
+        )
 
     async def process_ticket(self, ticket_id: int) -> None:
         """Run every unprocessed inbound message of the ticket, oldest first."""
@@ -543,11 +630,9 @@ class Pipeline:
     async def _process(self, ticket_id: int, stored: _Stored | None) -> None:
         async with self._locks(ticket_id):
             async with transaction_with_events(self._broker) as batch:
-                ticket = await _first(Ticket, _LOCK_TICKET_SQL, ticket_id)
-                if ticket is None:
-                    return
-                inbound = await _fetch(Message, _UNPROCESSED_SQL, ticket_id)
-                if not inbound:
+                now = self._clock()
+                ticket, inbound = await _lock_and_claim(ticket_id, now)
+                if ticket is None or not inbound:
                     return
                 before = _processed_values(ticket)
                 contact_id: int = ticket.contact_id  # type: ignore[attr-defined]
@@ -558,19 +643,21 @@ class Pipeline:
                 else:
                     contact = await Contact.get(id=contact_id)
                 connection = stored.connection if stored is not None else None
+                campaign_recent = stored.campaign_recent if stored is not None else True
                 # Before the replies are committed, so that the sender can tell whether
                 # anybody else could have sent them meanwhile.
                 mark = self._sender.mark()
-                replies: list[Message] = []
+                pending: list[_Reply] = []
                 for message in inbound:
-                    replies += await self._process_one(ticket, contact, message, batch, connection)
+                    await self._process_one(
+                        ticket, contact, message, batch, connection, now, pending, campaign_recent
+                    )
                 changed = [
                     name
                     for name, value in _processed_values(ticket).items()
                     if before[name] != value
                 ]
-                if changed:
-                    await ticket.save(update_fields=[*changed, "updated_at"])
+                replies = await _store(ticket, changed, pending)
             await self._sender.send_stored(replies, number=contact.number, mark=mark)
 
     async def _bot_config(self, connection_id: int, known: ConnectionInfo | None) -> BotConfig:
@@ -587,21 +674,24 @@ class Pipeline:
         message: Message,
         batch: EventBatch,
         connection: ConnectionInfo | None,
-    ) -> list[Message]:
-        now = self._clock()
+        now: datetime,
+        pending: list[_Reply],
+        campaign_recent: bool,
+    ) -> None:
+        """One claimed message (marked processed already) through the bot; its replies go
+        to `pending`, to be stored with the ticket."""
         audience = ticket_audience(ticket)
         ticket.unread_count += 1
         ticket.last_message = _preview(message)
         ticket.last_message_at = message.created_at
         batch.add("message.created", _message_data(message), audience=audience)
-        replies: list[Message] = []
         # Closed tickets only hear a rating; opt-out/in works in every other status (the
         # routers of the bot's own steps filter on the `bot` status themselves). The bot
         # never talks in a group.
         if not contact.is_group and (
             ticket.status is not TicketStatus.closed or ticket.flow_state.get("awaiting_rating")
         ):
-            if _is_fresh(ticket):
+            if _is_fresh(ticket) and campaign_recent:
                 answer = await campaign_answered(
                     connection_id=ticket.connection_id,  # type: ignore[attr-defined]
                     contact_id=contact.id,
@@ -613,9 +703,7 @@ class Pipeline:
                     # The answer to a campaign's "may we send?": the campaign sends its
                     # message next, and the bot does not greet over it (the answer is kept,
                     # and the customer's next message starts the bot as usual).
-                    message.processed_at = now
-                    await message.save(update_fields=["processed_at"])
-                    return replies
+                    return
             config = await self._bot_config(ticket.connection_id, connection)  # type: ignore[attr-defined]
             conversation = await conversation_for(ticket, contact=contact, now=now)
             result = await run_flow(
@@ -628,23 +716,120 @@ class Pipeline:
             if await _apply(ticket, contact, result, text=message.body, now=now):
                 await contact_updated(contact, batch)
             for text in result.messages:
-                reply = await Message.create(
-                    company_id=ticket.company_id,  # type: ignore[attr-defined]
-                    ticket_id=ticket.id,
-                    connection_id=ticket.connection_id,  # type: ignore[attr-defined]
-                    direction=Direction.outbound,
-                    body=text,
-                    from_bot=True,
-                    status=MessageStatus.pending,
-                    processed_at=now,
-                )
-                replies.append(reply)
-                batch.add("message.created", _message_data(reply), audience=audience)
+                row = {
+                    "company_id": ticket.company_id,  # type: ignore[attr-defined]
+                    "ticket_id": ticket.id,
+                    "connection_id": ticket.connection_id,  # type: ignore[attr-defined]
+                    "direction": Direction.outbound,
+                    "body": text,
+                    "from_bot": True,
+                    "status": MessageStatus.pending,
+                    "processed_at": now,
+                }
+                # In its place among the events; its data once it is stored.
+                event = batch.add("message.created", {}, audience=audience)
+                pending.append(_Reply(row, event))
             if result.events:
                 batch.add("ticket.updated", _ticket_data(ticket), audience=ticket_audience(ticket))
-        message.processed_at = now
-        await message.save(update_fields=["processed_at"])
-        return replies
+
+
+@dataclass(frozen=True)
+class _Reply:
+    """A bot's reply to store: its row, and its `message.created` event to fill in."""
+
+    row: dict[str, Any]
+    event: dict[str, Any]
+
+
+async def _store(ticket: Ticket, changed: list[str], pending: list[_Reply]) -> list[Message]:
+    """Write the ticket's changed columns and store the replies (one statement on
+    Postgres); the replies, in order."""
+    rows = [reply.row for reply in pending]
+    if rows and changed and is_postgres():
+        replies = await insert(Message, rows, along=update_statement(ticket, changed))
+    else:
+        replies = await insert(Message, rows)
+        if changed:
+            await update(ticket, changed)
+    for reply, stored in zip(pending, replies, strict=True):
+        reply.event["data"] = _message_data(stored)
+    return replies
+
+
+@functools.cache
+def _first_message_sql(contact: tuple[str, str], ticket: tuple[str, str], message: str) -> str:
+    k = ", ".join(f'k."{c}" AS k_{c}' for c in _columns(Contact))
+    t = ", ".join(f't."{c}" AS t_{c}' for c in _columns(Ticket))
+    return (
+        f"WITH k AS (INSERT INTO contacts ({contact[0]}) SELECT {contact[1]}"
+        " ON CONFLICT DO NOTHING RETURNING *),"
+        f" t AS (INSERT INTO tickets ({ticket[0]}) SELECT {ticket[1]} FROM k"
+        " ON CONFLICT DO NOTHING RETURNING *),"
+        f" m AS (INSERT INTO messages {message} FROM t ON CONFLICT DO NOTHING RETURNING id)"
+        f" SELECT {k}, {t}, (SELECT id FROM m) AS m_id FROM k LEFT JOIN t ON true"
+    )
+
+
+async def _first_message(
+    inbound: InboundMessage, *, company_id: int, number: str
+) -> tuple[Contact, Ticket, int] | None:
+    """Postgres: a new customer's contact, its ticket in the bot and its first message, in
+    one statement; None when the contact was made meanwhile (by another message of theirs:
+    the caller goes the long way)."""
+    contact = {"company_id": company_id, "number": number, "name": inbound.push_name}
+    k_columns, k_select, k_values = insert_select(Contact, contact, {})
+    ticket = {
+        "company_id": company_id,
+        "connection_id": inbound.connection_id,
+        "status": TicketStatus.bot,
+        "flow_state": {},
+    }
+    t_columns, t_select, t_values = insert_select(Ticket, ticket, {"contact_id": "k.id"})
+    message = {"company_id": company_id, **_inbound_row(inbound, inbound.text)}
+    m_columns, m_select, m_values = insert_select(Message, message, {"ticket_id": "t.id"})
+    sql = _first_message_sql(
+        (k_columns, k_select), (t_columns, t_select), f"({m_columns}) SELECT {m_select}"
+    )
+    rows = await fetch(sql, *k_values, *t_values, *m_values)
+    if not rows or rows[0]["m_id"] is None:
+        return None
+    made = _prefixed(Contact, rows[0], "k_")
+    opened = _prefixed(Ticket, rows[0], "t_")
+    if made is None or opened is None:
+        return None
+    return made, opened, int(rows[0]["m_id"])
+
+
+async def _lock_and_claim(ticket_id: int, now: datetime) -> tuple[Ticket | None, list[Message]]:
+    """The ticket, locked for this transaction, and its unprocessed inbound messages in
+    order, marked processed at `now`; (None, []) when the ticket is gone."""
+    if is_postgres():
+        rows = await fetch(_lock_and_claim_sql(), ticket_id, now)
+        if not rows:
+            return None, []
+        ticket = _prefixed(Ticket, rows[0], "t_")
+        claimed = [_prefixed(Message, row, "m_") for row in rows]
+        inbound = [message for message in claimed if message is not None]
+    else:
+        ticket = await _first(Ticket, _LOCK_TICKET_SQL, ticket_id)
+        if ticket is None:
+            return None, []
+        inbound = await _fetch(Message, _CLAIM_SQL, now, ticket_id)
+    return ticket, sorted(inbound, key=lambda message: message.id)
+
+
+def _inbound_row(inbound: InboundMessage, body: str) -> dict[str, Any]:
+    """A customer's (or group's) message as stored, but for its company and ticket."""
+    return {
+        "connection_id": inbound.connection_id,
+        "direction": Direction.inbound,
+        "body": body,
+        "channel_message_id": inbound.channel_message_id,
+        "quoted_channel_id": inbound.quoted_id,
+        "status": MessageStatus.delivered,
+        "created_at": inbound.timestamp,
+        **media_fields(inbound.media),
+    }
 
 
 def _is_fresh(ticket: Ticket) -> bool:

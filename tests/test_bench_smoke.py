@@ -96,11 +96,14 @@ def test_the_loads_ran_without_errors(bench: tuple[dict[str, Any], str]) -> None
 def test_statements_are_counted_at_the_client(bench: tuple[dict[str, Any], str]) -> None:
     figures = bench[0]["figures"]
     first = figures["inbound.statements.first"]["detail"]
-    assert first["app"]["breakdown"]["INSERT"] >= 3  # contact, ticket, message (+ replies)
+    statements = first["app"]["statements"]
+    # The contact, ticket, message and replies: plain INSERTs, or INSERTs inside a WITH.
+    assert any("INSERT INTO" in s for s in statements)
     assert first["app"]["redis_publishes"] > 0
-    # The replies' delivered receipts: applied by their own task, or by the sender when the
-    # channel acknowledged while the send was being stored (the sandbox does at once).
-    applied = [s for s in first["app"]["statements"] if s.startswith("UPDATE messages SET status")]
+    assert 0 < first["app"]["redis_publish_calls"] <= first["app"]["redis_publishes"]
+    # The replies' delivered receipts: applied by their own task, or written by the sender
+    # with the send when the channel acknowledged at once (the sandbox does).
+    applied = [s for s in statements if s.startswith("UPDATE messages SET status")]
     assert first["app"]["receipt_statements"] + len(applied) > 0
     assert figures["inbound.statements.first"]["floor"] == 8  # BEGIN, 6 statements, COMMIT
     assert figures["inbound.statements.steady"]["floor"] == 7

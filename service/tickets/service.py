@@ -10,6 +10,7 @@ from tortoise.queryset import QuerySet
 
 from service.auth.tokens import Principal
 from service.campaigns.models import Campaign
+from service.contacts.models import Contact
 from service.errors import Conflict, NotFound
 from service.http import Page, PageQuery, paginate
 from service.queues.models import Queue
@@ -113,28 +114,29 @@ async def tickets_out(rows: Sequence[Ticket]) -> list[TicketOut]:
     tickets = list(rows)
     await Ticket.fetch_for_list(tickets, "contact")
     campaigns = await _campaign_refs({t.campaign_id for t in tickets} - {None})  # type: ignore[attr-defined]
-    return [
-        TicketOut(
-            id=t.id,
-            status=t.status,
-            queue_id=t.queue_id,  # type: ignore[attr-defined]
-            user_id=t.user_id,  # type: ignore[attr-defined]
-            contact=ContactRef(id=t.contact.id, name=t.contact.name, number=t.contact.number),
-            campaign=campaigns.get(t.campaign_id),  # type: ignore[attr-defined]
-            connection_id=t.connection_id,  # type: ignore[attr-defined]
-            unread_count=t.unread_count,
-            rating=t.rating,
-            last_message=t.last_message,
-            last_message_at=t.last_message_at,
-            created_at=t.created_at,
-            updated_at=t.updated_at,
-            handed_off_at=t.handed_off_at,
-            accepted_at=t.accepted_at,
-            first_agent_reply_at=t.first_agent_reply_at,
-            closed_at=t.closed_at,
-        )
-        for t in tickets
-    ]
+    return [_ticket_out(t, t.contact, campaigns.get(t.campaign_id)) for t in tickets]  # type: ignore[attr-defined]
+
+
+def _ticket_out(t: Ticket, contact: Contact, campaign: CampaignRef | None) -> TicketOut:
+    return TicketOut(
+        id=t.id,
+        status=t.status,
+        queue_id=t.queue_id,  # type: ignore[attr-defined]
+        user_id=t.user_id,  # type: ignore[attr-defined]
+        contact=ContactRef(id=contact.id, name=contact.name, number=contact.number),
+        campaign=campaign,
+        connection_id=t.connection_id,  # type: ignore[attr-defined]
+        unread_count=t.unread_count,
+        rating=t.rating,
+        last_message=t.last_message,
+        last_message_at=t.last_message_at,
+        created_at=t.created_at,
+        updated_at=t.updated_at,
+        handed_off_at=t.handed_off_at,
+        accepted_at=t.accepted_at,
+        first_agent_reply_at=t.first_agent_reply_at,
+        closed_at=t.closed_at,
+    )
 
 
 async def _campaign_refs(ids: set[int]) -> dict[int, CampaignRef]:
@@ -145,7 +147,11 @@ async def _campaign_refs(ids: set[int]) -> dict[int, CampaignRef]:
     return {int(str(id_)): CampaignRef(id=int(str(id_)), name=str(name)) for id_, name in rows}
 
 
-async def ticket_out(ticket: Ticket) -> TicketOut:
+async def ticket_out(ticket: Ticket, *, contact: Contact | None = None) -> TicketOut:
+    """One ticket as the API shows it; given its contact (a ticket just opened, answering no
+    campaign yet: the inbound hot path), without a query."""
+    if contact is not None and contact.id == ticket.contact_id and ticket.campaign_id is None:  # type: ignore[attr-defined]
+        return _ticket_out(ticket, contact, None)
     return (await tickets_out([ticket]))[0]
 
 

@@ -10,6 +10,7 @@ import json
 import time
 import uuid
 from collections import Counter
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -85,7 +86,7 @@ class PipelineDriver:
 
     It watches the channel's sends (a message's latency ends when its last reply is sent)
     and the receipts the channel acknowledges them with (recorded under their own label,
-    `<label>/receipt`), and counts the broker's publishes per label."""
+    `<label>/receipt`), and counts the broker's events and publish calls per label."""
 
     name = "pipeline"
 
@@ -96,7 +97,8 @@ class PipelineDriver:
         self._settled = asyncio.Event()
         self._settled.set()
         self.replies = 0
-        self.publishes: Counter[str] = Counter()
+        self.publishes: Counter[str] = Counter()  # events
+        self.publish_calls: Counter[str] = Counter()  # publish_many calls
         self._watch(hub, channel)
 
     @classmethod
@@ -104,7 +106,8 @@ class PipelineDriver:
         return cls(hub, await hub.sandbox(connection_id))
 
     def _watch(self, hub: ChannelHub, channel: SandboxChannel) -> None:
-        send, on_receipt, publish = channel.send, hub.on_receipt, hub.broker.publish
+        # `publish` and event batches both come through `publish_many`.
+        send, on_receipt, publish = channel.send, hub.on_receipt, hub.broker.publish_many
 
         async def watched_send(message: OutboundMessage) -> str:
             channel_id = await send(message)
@@ -126,16 +129,17 @@ class PipelineDriver:
                 if self._receipts_pending <= 0:
                     self._settled.set()
 
-        async def watched_publish(event: dict[str, Any]) -> None:
+        async def watched_publish(events: Sequence[dict[str, Any]]) -> None:
             label = LABEL.get()
             if label is not None:
-                self.publishes[label] += 1
-            await publish(event)
+                self.publishes[label] += len(events)
+                self.publish_calls[label] += 1
+            await publish(events)
 
         # Instance attributes: the hub's pipeline and sender hold these very objects.
         channel.send = watched_send  # type: ignore[method-assign]
         hub.on_receipt = watched_receipt  # type: ignore[method-assign]
-        hub.broker.publish = watched_publish  # type: ignore[method-assign]
+        hub.broker.publish_many = watched_publish  # type: ignore[method-assign]
 
     async def write(self, number: str, text: str) -> float:
         started = time.perf_counter()

@@ -35,7 +35,8 @@ class _Count:
     app: list[Statement]  # what the app issues, pool resets apart
     resets: int
     receipt: list[Statement]
-    publishes: int
+    publishes: int  # events
+    publish_calls: int  # publish_many calls (concurrent ones share a round trip)
 
     def as_detail(self) -> dict[str, Any]:
         return {
@@ -45,6 +46,7 @@ class _Count:
             "total_with_receipts": len(self.app) + len(self.receipt),
             "receipt_breakdown": breakdown(self.receipt),
             "redis_publishes": self.publishes,
+            "redis_publish_calls": self.publish_calls,  # at most this many round trips
             "statements": [s.short() for s in self.app],
         }
 
@@ -64,8 +66,13 @@ async def _count(driver: Driver, log: StatementLog, number: str) -> dict[int, _C
         await driver.settle()
         app, resets = _split(log.take(label))
         receipt, _ = _split(log.take(f"{label}/receipt"))
-        publishes = driver.publishes.pop(label, 0) if isinstance(driver, PipelineDriver) else 0
-        counts[index] = _Count(app, resets, receipt, publishes)
+        publishes = calls = 0
+        if isinstance(driver, PipelineDriver):
+            publishes = driver.publishes.pop(label, 0) + driver.publishes.pop(f"{label}/receipt", 0)
+            calls = driver.publish_calls.pop(label, 0) + driver.publish_calls.pop(
+                f"{label}/receipt", 0
+            )
+        counts[index] = _Count(app, resets, receipt, publishes, calls)
     return counts
 
 

@@ -4,6 +4,7 @@ that still follows every admin change at once, and redeliveries that change noth
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,6 +12,7 @@ import httpx
 from sanic import Sanic
 
 from bot.channel import InboundMessage, Receipt
+from service.pipeline import Pipeline
 from service.tickets.models import Message, MessageStatus, Ticket, TicketStatus
 from tests.factories import Tenant, unique
 from tests.service.test_conversation import _received, _setup, _write
@@ -234,3 +236,82 @@ async def test_stored_messages_another_send_took_are_not_sent_again(
     await sender.send_stored([stored], number="+5511988887777", mark=mark)
     texts = [m.text for m in channel.sent["+5511988887777"]]
     assert texts.count("só uma vez") == 1
+
+
+async def test_two_workers_processing_one_ticket_take_each_message_once(
+    app: Sanic[Any, Any], client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    connection_id = (await _setup(client, tenant))["connection_id"]
+    hub = app.ctx.channels
+    first = hub.pipeline
+    # Another worker: its own in-process order, so only the database keeps them apart.
+    second = Pipeline(
+        broker=hub.broker, sender=hub.sender, clock=first._clock, default_country="BR"
+    )
+    stored = []
+    for n, text in enumerate(["oi", "9", "8", "7", "6", "5"]):
+        inbound = InboundMessage(
+            connection_id=connection_id,
+            channel_message_id=unique(f"race{n}"),
+            sender="+5511988887777",
+            push_name="Maria Silva",
+            text=text,
+            timestamp=datetime.now(UTC),
+        )
+        ids = await first.persist(inbound)  # stored, not processed (as after a crash)
+        assert ids is not None
+        stored.append(ids)
+    ticket_id = stored[0][1]
+    assert {t for _, t in stored} == {ticket_id}
+    await asyncio.gather(
+        *(worker.process_ticket(ticket_id) for _ in range(3) for worker in (first, second))
+    )
+    inbound_rows = await Message.filter(ticket_id=ticket_id, direction="in")
+    assert len(inbound_rows) == 6
+    assert all(m.processed_at is not None for m in inbound_rows)
+    ticket = await Ticket.get(id=ticket_id)
+    assert ticket.unread_count == 6  # each message counted (processed) once
+    replies = await _received(client, tenant, connection_id)
+    assert replies.count("Olá Maria!") == 1
+    assert len(replies) == await Message.filter(ticket_id=ticket_id, direction="out").count()
+
+
+async def test_concurrent_publishers_are_grouped_in_order_and_each_waits_for_its_own(
+    app: Sanic[Any, Any],
+) -> None:
+    broker = app.ctx.broker
+    heard: list[dict[str, Any]] = []
+    marker = {"type": "test.marker", "data": {"id": unique("marker")}}
+    ready, done = asyncio.Event(), asyncio.Event()
+
+    async def listen() -> None:
+        async for event in broker.listen():
+            if event.get("data") == marker["data"]:
+                ready.set()
+            elif event.get("type") == "test.grouped":
+                heard.append(event)
+                if len(heard) == 60:
+                    done.set()
+
+    task = asyncio.create_task(listen())
+    try:
+        for _ in range(500):  # a listener subscribes once it runs
+            await broker.publish(marker)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(ready.wait(), 0.02)
+            if ready.is_set():
+                break
+        audience = {"company_id": -1}
+        batches = [
+            [
+                {"type": "test.grouped", "data": {"n": 3 * b + i}, "audience": audience}
+                for i in (0, 1, 2)
+            ]
+            for b in range(20)
+        ]
+        await asyncio.gather(*(broker.publish_many(batch) for batch in batches))
+        await asyncio.wait_for(done.wait(), 10)
+    finally:
+        task.cancel()
+    assert [e["data"]["n"] for e in heard] == list(range(60))
+    assert all(e["id"] for e in heard)  # logged, for a replay
