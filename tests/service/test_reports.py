@@ -2,88 +2,25 @@
 
 from __future__ import annotations
 
-import itertools
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
-from service.connections.models import Connection
-from service.contacts.models import Contact
 from service.queues.models import Queue
-from service.tickets.models import Direction, Message, MessageStatus, Ticket, TicketStatus
+from service.tickets.models import Direction, TicketStatus
 from service.users.models import Role
-from tests.factories import Tenant, unique
+from tests.factories import Tenant
+from tests.service.history import History
 
 URL = "/api/reports/dashboard"
 DAY = "2026-03-10"
-_numbers = itertools.count(1)
 
 
 def at(day_offset: int, hour: int, minute: int = 0) -> datetime:
     """A moment in UTC relative to DAY (day_offset -1 is the day before)."""
     return datetime(2026, 3, 10, hour, minute, tzinfo=UTC) + timedelta(days=day_offset)
-
-
-class History:
-    """Tickets and messages of one company, written straight to the database with the
-    timestamps the test needs."""
-
-    def __init__(self, tenant: Tenant, connection: Connection) -> None:
-        self.tenant = tenant
-        self.connection = connection
-
-    @classmethod
-    async def of(cls, tenant: Tenant) -> History:
-        connection = await Connection.create(company=tenant.company, name=unique("conn"))
-        return cls(tenant, connection)
-
-    async def ticket(
-        self,
-        *,
-        created: datetime,
-        status: TicketStatus,
-        queue: Queue | None = None,
-        handed_off: datetime | None = None,
-        closed: datetime | None = None,
-        rating: int | None = None,
-    ) -> Ticket:
-        contact = await Contact.create(
-            company=self.tenant.company, number=f"+55319{next(_numbers):08d}", name="Cliente"
-        )
-        return await Ticket.create(
-            company=self.tenant.company,
-            contact=contact,
-            connection=self.connection,
-            queue=queue,
-            status=status,
-            created_at=created,
-            handed_off_at=handed_off,
-            closed_at=closed,
-            rating=rating,
-        )
-
-    async def message(
-        self,
-        ticket: Ticket,
-        when: datetime,
-        *,
-        direction: Direction = Direction.outbound,
-        from_bot: bool = False,
-        is_note: bool = False,
-    ) -> None:
-        await Message.create(
-            company=self.tenant.company,
-            ticket=ticket,
-            connection=self.connection,
-            direction=direction,
-            body="…",
-            status=MessageStatus.sent,
-            from_bot=from_bot,
-            is_note=is_note,
-            created_at=when,
-        )
 
 
 async def build_day(tenant: Tenant) -> dict[str, Queue]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import itertools
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,17 +13,15 @@ from unittest.mock import ANY
 import pytest
 
 from flows.spec import BusinessHours
-from service.connections.models import Connection
-from service.contacts.models import Contact
 from service.queues.models import Queue
 from service.reports.hours import business_seconds
 from service.reports.stats import quantile
-from service.tickets.models import Direction, Message, MessageStatus, Ticket, TicketStatus
+from service.tickets.models import TicketStatus
 from service.users.models import Role, User
-from tests.factories import Tenant, unique
+from tests.factories import Tenant
+from tests.service.history import History
 
 PERIOD = {"from": "2026-03-10", "to": "2026-03-11", "tz": "UTC"}
-_numbers = itertools.count(1)
 # Queue A's hours: weekdays 09:00-18:00 UTC.
 WEEKDAYS_9_TO_18 = {
     "timezone": "UTC",
@@ -43,73 +40,6 @@ class Built:
     b: Queue
     ana: User
     bia: User
-
-
-class History:
-    """Tickets and messages written straight to the database with the moments a test needs."""
-
-    def __init__(self, tenant: Tenant, connection: Connection) -> None:
-        self.tenant = tenant
-        self.connection = connection
-
-    @classmethod
-    async def of(cls, tenant: Tenant) -> History:
-        connection = await Connection.create(company=tenant.company, name=unique("conn"))
-        return cls(tenant, connection)
-
-    async def ticket(
-        self,
-        *,
-        created: datetime,
-        status: TicketStatus,
-        queue: Queue | None = None,
-        user: User | None = None,
-        handed_off: datetime | None = None,
-        accepted: datetime | None = None,
-        closed: datetime | None = None,
-        rating: int | None = None,
-    ) -> Ticket:
-        contact = await Contact.create(
-            company=self.tenant.company, number=f"+55319{next(_numbers):08d}", name="Cliente"
-        )
-        ticket = await Ticket.create(
-            company=self.tenant.company,
-            contact=contact,
-            connection=self.connection,
-            queue=queue,
-            user=user,
-            status=status,
-            created_at=created,
-            handed_off_at=handed_off,
-            accepted_at=accepted,
-            closed_at=closed,
-            rating=rating,
-        )
-        await self.message(ticket, created, direction=Direction.inbound)
-        return ticket
-
-    async def message(
-        self,
-        ticket: Ticket,
-        when: datetime,
-        *,
-        by: User | None = None,
-        direction: Direction = Direction.outbound,
-        from_bot: bool = False,
-        is_note: bool = False,
-    ) -> None:
-        await Message.create(
-            company=self.tenant.company,
-            ticket=ticket,
-            connection=self.connection,
-            direction=direction,
-            body="…",
-            status=MessageStatus.sent,
-            sender_user=by,
-            from_bot=from_bot,
-            is_note=is_note,
-            created_at=when,
-        )
 
 
 async def build(tenant: Tenant) -> Built:
