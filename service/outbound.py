@@ -179,9 +179,12 @@ class OutboundSender:
         try:
             for message in messages:
                 await self._send_one(message, to, state, events, recorded)
-            await self._publish(events)
         finally:
-            self._recording.difference_update(recorded)
+            # Also when a send raised: the statuses stored before it are told.
+            try:
+                await self._publish(events)
+            finally:
+                self._recording.difference_update(recorded)
         # Receipts that came meanwhile (none, with a channel that acknowledges at once).
         late = [receipt for key in recorded if (receipt := self._early.pop(key, None))]
         events = []
