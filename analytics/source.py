@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-import re
 import sqlite3
 import threading
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
@@ -24,6 +23,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from service.companies.schemas import CompanySettings
+from service.reports.sql import bind
 from service.settings import Settings
 
 __all__ = ["Source", "connect"]
@@ -32,7 +32,6 @@ T = TypeVar("T")
 P = ParamSpec("P")
 
 # `:name`, not `::type` (a Postgres cast) nor the minutes of '10:30' in a literal.
-_PARAMETER = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 
 
 class _LoopThread:
@@ -156,29 +155,8 @@ class Source:
     def rows(self, sql: str, **params: Any) -> tuple[list[str], list[Sequence[Any]]]:
         """Column names and rows of `sql`, with `:name` parameters in either dialect. A list
         or tuple parameter becomes a list of values, for `IN (:ids)` (empty: `NULL`)."""
-        values: list[Any] = []
-        numbers: dict[str, str] = {}
         convert = _sqlite_value if self.dialect == "sqlite" else _postgres_value
-
-        def marker(match: re.Match[str]) -> str:
-            name = match.group(1)
-            if name not in params:
-                raise KeyError(f"the query needs a parameter :{name}")
-            if self.dialect == "postgres" and name in numbers:
-                return numbers[name]
-            value = params[name]
-            items = list(value) if isinstance(value, (list, tuple, set, frozenset)) else [value]
-            if not items and isinstance(value, (list, tuple, set, frozenset)):
-                return "NULL"
-            places = []
-            for item in items:
-                values.append(convert(item))
-                places.append("?" if self.dialect == "sqlite" else f"${len(values)}")
-            text = ", ".join(places)
-            numbers[name] = text
-            return text
-
-        statement = _PARAMETER.sub(marker, sql)
+        statement, values = bind(sql, params, postgres=self.dialect == "postgres", convert=convert)
         if self._sqlite is not None:
             with self._lock:
                 cursor = self._sqlite.execute(statement, values)

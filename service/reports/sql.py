@@ -5,14 +5,51 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from tortoise import connections
 
-__all__ = ["Sql", "timestamp"]
+__all__ = ["Sql", "bind", "timestamp"]
 
-_PARAMETER = re.compile(r"(?<!:):(\w+)")
+# `:name`, not a Postgres cast (`::date`) nor a time in a literal (`'10:30'`).
+_PARAMETER = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+_LISTS = (list, tuple, set, frozenset)
+
+
+def bind(
+    sql: str,
+    params: dict[str, Any],
+    *,
+    postgres: bool,
+    convert: Callable[[Any], Any],
+    arrays: bool = False,
+) -> tuple[str, list[Any]]:
+    """`sql` with its `:name` parameters as the dialect takes them (`$n` or `?`) and their
+    values, each passed through `convert`. A list parameter becomes a list of values, for
+    `IN (:ids)` (empty: `NULL`), or with `arrays` one value (a Postgres array); a name
+    missing from `params` is a KeyError."""
+    values: list[Any] = []
+    numbers: dict[str, str] = {}
+
+    def marker(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in params:
+            raise KeyError(f"the query needs a parameter :{name}")
+        if postgres and name in numbers:  # SQLite's `?` are positional: passed again
+            return numbers[name]
+        value = params[name]
+        items = list(value) if isinstance(value, _LISTS) and not arrays else [value]
+        if not items:
+            return "NULL"
+        places = []
+        for item in items:
+            values.append(convert(item))
+            places.append(f"${len(values)}" if postgres else "?")
+        numbers[name] = ", ".join(places)
+        return numbers[name]
+
+    return _PARAMETER.sub(marker, sql), values
 
 
 def timestamp(value: Any) -> dt.datetime | None:
@@ -51,18 +88,8 @@ class Sql:
         return value
 
     async def rows(self, sql: str, **params: Any) -> list[Sequence[Any]]:
-        values: list[Any] = []
-        numbers: dict[str, int] = {}
-
-        def marker(match: re.Match[str]) -> str:
-            name = match.group(1)
-            if self.dialect == "sqlite":  # positional: a name used twice is passed twice
-                values.append(self._value(params[name]))
-                return "?"
-            if name not in numbers:
-                values.append(self._value(params[name]))
-                numbers[name] = len(values)
-            return f"${numbers[name]}"
-
-        _, rows = await self._connection.execute_query(_PARAMETER.sub(marker, sql), values)
+        statement, values = bind(
+            sql, params, postgres=self.postgres, convert=self._value, arrays=True
+        )
+        _, rows = await self._connection.execute_query(statement, values)
         return [tuple(row) for row in rows]
