@@ -19,6 +19,19 @@ from service.settings import Settings
 _GIVEN_PORTS: set[int] = set()
 
 
+def stop_session(process: subprocess.Popen[bytes], *, timeout: float) -> None:
+    """End a process started with `start_new_session=True`: terminate it, kill it after
+    `timeout` seconds, then kill what it left behind in its session (workers, kernels)."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    with suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
 def free_port() -> int:
     """A port nobody listens on, never the same one twice in this process: two servers
     starting side by side would otherwise both be given a port neither has bound yet."""
@@ -73,12 +86,5 @@ def atende_server(
                 time.sleep(0.2)
             yield process
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
             # Sanic's workers outlive a manager that exits first: end the whole session.
-            with suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
+            stop_session(process, timeout=20)

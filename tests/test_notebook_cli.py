@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import signal
 import subprocess
 import sys
-from contextlib import suppress
 from pathlib import Path
 
 import httpx
@@ -15,7 +13,7 @@ import pytest
 
 from service import cli
 from service.settings import Settings
-from tests.processes import free_port
+from tests.processes import free_port, stop_session
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
@@ -67,14 +65,7 @@ def test_starts_jupyterlab_in_notebooks_on_the_configured_database(tmp_path: Pat
             names = {item["name"] for item in root.json()["content"]}
             assert names == {p.name for p in NOTEBOOKS.iterdir() if not p.name.startswith(".")}
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-            with suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
+            stop_session(process, timeout=15)
 
 
 def test_the_kernels_get_the_database_as_an_absolute_path(
