@@ -91,6 +91,61 @@ class Ticket(Model):
         )
 
 
+class HistoryKind(StrEnum):
+    """What happened to a ticket, one line of its history."""
+
+    created = "created"  # the ticket was opened (by the customer's message, an agent, a campaign)
+    handed_off = "handed_off"  # the bot (or the customer's request) put it in a queue
+    accepted = "accepted"  # an agent took it
+    transferred = "transferred"  # to another queue and/or agent, maybe with a note
+    closed = "closed"  # by an agent, the bot, a timer or the customer's opt-out
+    reopened = "reopened"
+    rating_expired = "rating_expired"  # the rating question went unanswered
+    rated = "rated"  # the customer answered the rating question
+    fallback = "fallback"  # moved to the fallback queue (no queue chosen, or too many misses)
+
+
+class ActorKind(StrEnum):
+    """Who made a history line happen."""
+
+    user = "user"  # an agent, supervisor or admin (actor_user_id says who)
+    bot = "bot"  # the flow engine
+    timer = "timer"  # a scheduled timeout
+    customer = "customer"  # the customer's own message (an opt-out, a rating)
+    system = "system"  # an API token, a campaign, an import
+
+
+class TicketEvent(Model):
+    """One line of a ticket's history, written in the same transaction as the change."""
+
+    id = fields.BigIntField(primary_key=True)
+    company: fields.ForeignKeyRelation["Company"] = fields.ForeignKeyField(
+        "models.Company", related_name="ticket_events", on_delete=fields.CASCADE
+    )
+    ticket: fields.ForeignKeyRelation[Ticket] = fields.ForeignKeyField(
+        "models.Ticket", related_name="history", on_delete=fields.CASCADE
+    )
+    kind = fields.CharEnumField(HistoryKind, max_length=20)
+    actor_kind = fields.CharEnumField(ActorKind, max_length=10)
+    actor_user: fields.ForeignKeyNullableRelation["User"] = fields.ForeignKeyField(
+        "models.User", related_name="ticket_events", null=True, on_delete=fields.SET_NULL
+    )
+    # Plain ids, not foreign keys: the history keeps naming a queue or agent that was deleted
+    # (the names are looked up when shown; a missing one shows as deleted).
+    from_queue_id = fields.IntField(null=True)
+    to_queue_id = fields.IntField(null=True)
+    from_user_id = fields.IntField(null=True)
+    to_user_id = fields.IntField(null=True)
+    note = fields.TextField(default="")
+    # Why, in a word a program can read: "inactivity", "opt_out", "menu_end", "no_queue"...
+    reason = fields.CharField(max_length=40, default="")
+    at = fields.DatetimeField()
+
+    class Meta:
+        table = "ticket_events"
+        indexes = (("ticket_id", "id"), ("company_id", "at"))
+
+
 class Message(Model):
     id = fields.BigIntField(primary_key=True)
     company: fields.ForeignKeyRelation["Company"] = fields.ForeignKeyField(

@@ -8,15 +8,18 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field
 
 from service.http import DbId, PageQuery, StrictModel
-from service.tickets.models import Direction, MessageStatus, TicketStatus
+from service.tickets.models import ActorKind, Direction, HistoryKind, MessageStatus, TicketStatus
 
 __all__ = [
     "MAX_MESSAGE_TEXT",
     "ContactRef",
+    "HistoryActor",
+    "HistoryEntryOut",
     "MediaOut",
     "MediaUpload",
     "MessageCreate",
     "MessageOut",
+    "NamedRef",
     "TicketOut",
     "TicketQuery",
     "TransferBody",
@@ -123,3 +126,34 @@ class MessageOut(BaseModel):
     created_at: datetime
     edited_at: datetime | None
     revoked_at: datetime | None
+
+
+class NamedRef(BaseModel):
+    """A queue or user a history line names; `name` is null when it has since been deleted."""
+
+    id: int
+    name: str | None
+
+
+class HistoryActor(BaseModel):
+    """Who did it: a user (with id and name), the bot, a timer, the customer or the system."""
+
+    kind: ActorKind
+    user_id: int | None
+    name: str | None
+
+
+class HistoryEntryOut(BaseModel):
+    """One line of GET /api/tickets/{id}/history, and the data of a `ticket.history` event."""
+
+    id: int
+    ticket_id: int
+    kind: HistoryKind
+    actor: HistoryActor
+    from_queue: NamedRef | None
+    to_queue: NamedRef | None
+    from_user: NamedRef | None
+    to_user: NamedRef | None
+    note: str
+    reason: str
+    at: datetime
