@@ -10,7 +10,7 @@ from service.companies.models import Company
 from service.connections.models import Connection
 from service.errors import PlanLimitReached
 from service.queues.models import Queue
-from service.tenancy import scoped
+from service.tenancy import lock_company, scoped
 from service.users.models import User
 
 __all__ = ["check_plan_limit"]
@@ -20,7 +20,12 @@ _MODELS: dict[Resource, type[Model]] = {"users": User, "connections": Connection
 
 
 async def check_plan_limit(*, company_id: int, resource: Resource) -> None:
-    """Refuse (403 plan_limit) one more `resource` when the company's plan is full."""
+    """Refuse (403 plan_limit) one more `resource` when the company's plan is full.
+
+    Called inside the transaction that creates the resource: it locks the company's row
+    until that commits, so that of concurrent creations each counts what the previous one
+    wrote (count-then-insert would otherwise let several through at once)."""
+    await lock_company(company_id)
     company = await Company.get(id=company_id).prefetch_related("plan")
     plan = company.plan
     if plan is None:

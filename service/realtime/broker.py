@@ -229,7 +229,7 @@ class RedisBroker:
                 for event in events:
                     yield event
         finally:
-            await pubsub.aclose()  # type: ignore[no-untyped-call]
+            await pubsub.aclose()
 
     async def replay(self, since: str) -> list[dict[str, Any]] | None:
         if not _valid_id(since):

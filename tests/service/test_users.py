@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
+from tortoise.transactions import in_transaction
 
 from service.companies.models import Plan
 from service.queues.models import Queue
+from service.tenancy import lock_company
 from service.users.models import Role, User
 from tests.factories import PASSWORD, Member, Tenant, log_in, unique, unique_email
 
@@ -268,6 +271,49 @@ async def test_plan_limit_on_users(client: httpx.AsyncClient, tenant: Tenant) ->
     await create_user(client, tenant)  # the admin plus this one: 2
     response = await client.post("/api/users", json=user_body(), headers=tenant.headers)
     assert response.status_code == 403
+    assert response.json()["error"]["code"] == "plan_limit"
+
+
+async def test_the_user_limit_holds_under_concurrent_creation(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    """A plan of 3 with 2 users: of 15 simultaneous creations exactly one succeeds."""
+    plan = await Plan.create(name=unique("plan"), max_users=3)
+    tenant.company.plan = plan
+    await tenant.company.save()
+    await create_user(client, tenant)  # the admin plus this one: 2
+    responses = await asyncio.gather(
+        *(client.post("/api/users", json=user_body(), headers=tenant.headers) for _ in range(15))
+    )
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [201] + [403] * 14, [r.text for r in responses if r.status_code >= 500]
+    assert await User.filter(company_id=tenant.company.id).count() == 3
+
+
+async def test_the_plan_limit_waits_for_a_creation_in_progress(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    """The limit check waits while another transaction holds the company (as a concurrent
+    creation does), so it counts what that one writes: the race above, made deterministic."""
+    plan = await Plan.create(name=unique("plan"), max_users=2)
+    tenant.company.plan = plan
+    await tenant.company.save()
+    async with in_transaction():
+        await lock_company(tenant.company.id)
+        request = asyncio.ensure_future(
+            client.post("/api/users", json=user_body(), headers=tenant.headers)
+        )
+        await asyncio.sleep(0.3)  # the request must still be waiting for the lock
+        assert not request.done()
+        await User.create(
+            company_id=tenant.company.id,
+            name="racer",
+            email=unique_email("racer"),
+            password_hash="x",
+            role=Role.agent,
+        )
+    response = await request
+    assert response.status_code == 403, response.text
     assert response.json()["error"]["code"] == "plan_limit"
 
 
