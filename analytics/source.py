@@ -126,7 +126,7 @@ class Source:
 
     @staticmethod
     async def _open_pool(url: str) -> Any:
-        import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type information
+        import asyncpg
 
         return await asyncpg.create_pool(
             url,

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
+import time
 from typing import Any
 
+import asyncpg
 from pydantic import ValidationError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from sanic import Request
 from sanic.exceptions import RequestCancelled, SanicException
 from sanic.handlers import ErrorHandler
 from sanic.response import HTTPResponse, json
 
 __all__ = [
+    "RETRY_AFTER_SECONDS",
     "ApiError",
     "BadRequest",
     "Conflict",
@@ -24,6 +30,7 @@ __all__ = [
     "RateLimited",
     "Unauthorized",
     "fields_from_validation_error",
+    "is_outage",
 ]
 
 log = logging.getLogger("atende.errors")
@@ -114,6 +121,64 @@ _SANIC_CODES = {
 }
 
 
+# How long a client should wait before retrying after an outage: a restart of Postgres or
+# Redis takes seconds, and a shorter hint would only multiply the retries it has to refuse.
+RETRY_AFTER_SECONDS = 5
+
+_OUTAGE_TYPES: tuple[type[BaseException], ...] = (
+    RedisConnectionError,
+    RedisTimeoutError,
+    asyncpg.PostgresConnectionError,  # includes CannotConnectNowError (server starting up)
+    asyncpg.OperatorInterventionError,  # admin shutdown, crash shutdown
+    asyncpg.ConnectionDoesNotExistError,  # the server closed the connection mid-query
+    ConnectionError,  # refused, reset; tortoise's DBConnectionError is one too
+    TimeoutError,
+)
+
+
+def is_outage(exception: BaseException) -> bool:
+    """Whether `exception` (or what caused it: Tortoise wraps the driver's errors) says that
+    the database or the broker is unreachable, rather than that our code is wrong."""
+    seen: set[int] = set()
+    current: BaseException | None = exception
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, _OUTAGE_TYPES):
+            return True
+        if isinstance(current, sqlite3.OperationalError) and "locked" in str(current):
+            return True
+        if isinstance(current, asyncpg.InterfaceError) and "connection is closed" in str(current):
+            return True  # a pooled connection the restarted server no longer knows
+        current = current.__cause__ or current.__context__
+    return False
+
+
+class _OutageLog:
+    """One log line per outage burst, not one per refused request: a busy installation would
+    otherwise write thousands of identical tracebacks while Postgres restarts."""
+
+    def __init__(self, every_seconds: float = 10.0) -> None:
+        self._every = every_seconds
+        self._last = float("-inf")
+        self._suppressed = 0
+
+    def report(self, exception: BaseException) -> None:
+        now = time.monotonic()
+        if now - self._last < self._every:
+            self._suppressed += 1
+            return
+        log.error(
+            "service unavailable (%s: %s); %d more since the last report",
+            type(exception).__name__,
+            exception,
+            self._suppressed,
+        )
+        self._last, self._suppressed = now, 0
+
+
+_outage_log = _OutageLog()
+
+
 def error_response(
     status: int,
     code: str,
@@ -149,15 +214,27 @@ class JsonErrorHandler(ErrorHandler):
             # The client went away: nobody reads this answer, and it is not our bug.
             log.debug("request %s cancelled by its client", request_id)
             return error_response(499, "cancelled", "The client closed the request")
-        if isinstance(exception, SanicException) and exception.status_code < 500:
+        if isinstance(exception, SanicException) and exception.status_code != 500:
+            # Sanic's own errors keep their status, its 503 "Response Timeout" included.
             status = exception.status_code
             headers = dict(getattr(exception, "headers", None) or {})
+            if status == 503:
+                headers.setdefault("Retry-After", str(RETRY_AFTER_SECONDS))
             return error_response(
                 status,
                 _SANIC_CODES.get(status, "error"),
                 str(exception) or "Request failed",
                 request_id=request_id,
                 headers=headers,
+            )
+        if is_outage(exception):
+            _outage_log.report(exception)
+            return error_response(
+                503,
+                "unavailable",
+                "The service is briefly unavailable; please try again in a few seconds",
+                request_id=request_id,
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
             )
         log.error(
             "unhandled error on %s %s (request_id=%s)",

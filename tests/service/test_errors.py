@@ -5,11 +5,18 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
+import time
+from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
+from redis.asyncio import Redis
 
+from service.errors import is_outage
 from tests.factories import Tenant
+from tests.processes import atende_server, free_port, private_postgres
 
 
 def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, object]:
@@ -136,3 +143,57 @@ async def test_text_the_database_cannot_store_is_422_everywhere(
         headers={"content-type": "application/json", **tenant.headers},
     )
     assert_error(response, 422, "invalid")
+
+
+def test_outages_are_recognised_from_the_real_drivers_errors() -> None:
+    async def refused() -> list[BaseException]:
+        errors: list[BaseException] = []
+        for attempt in (
+            asyncpg.connect(f"postgres://postgres@127.0.0.1:{free_port()}/x", timeout=2),
+            Redis(port=free_port(), socket_connect_timeout=1).ping(),
+        ):
+            try:
+                await attempt
+            except Exception as exc:
+                errors.append(exc)
+        return errors
+
+    errors = asyncio.run(refused())
+    assert len(errors) == 2
+    assert all(is_outage(e) for e in errors), errors
+    wrapped = RuntimeError("wrapped, as Tortoise does")
+    wrapped.__cause__ = ConnectionRefusedError("refused")
+    assert is_outage(wrapped)
+    assert not is_outage(ValueError("a bug"))
+    assert not is_outage(KeyError("status"))
+
+
+@pytest.mark.slow
+def test_requests_during_a_database_outage_are_503_and_recover(tmp_path: Path) -> None:
+    """`atende serve` on a Postgres of its own, which is stopped and started under it."""
+    login = {"email": "nobody@example.com", "password": "wrong password"}
+    with private_postgres() as postgres:
+        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+        env |= {"DATABASE_URL": postgres.url, "DATA_DIR": str(tmp_path), "LOG_LEVEL": "WARNING"}
+        port = free_port()
+        with (
+            atende_server(env, port=port, log=tmp_path / "server.log"),
+            httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as http,
+        ):
+            assert http.post("/api/auth/login", json=login).status_code == 401
+            postgres.stop()
+            answers = [http.post("/api/auth/login", json=login) for _ in range(20)]
+            answers.append(http.get("/health"))
+            assert {a.status_code for a in answers} == {503}, [a.text for a in answers]
+            assert all(a.headers.get("retry-after") == "5" for a in answers)
+            assert answers[0].json()["error"]["code"] == "unavailable"
+            postgres.start()
+            deadline = time.monotonic() + 15
+            while (status := http.post("/api/auth/login", json=login).status_code) != 401:
+                assert status == 503, status
+                assert time.monotonic() < deadline
+                time.sleep(0.2)
+            assert http.get("/health").status_code == 200
+        log = (tmp_path / "server.log").read_text()
+        assert "unhandled error" not in log, log  # asyncpg's pool may warn, with its traceback
+        assert log.count("service unavailable") <= 2, log  # one line per burst, not per request
