@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from enum import StrEnum
+from functools import cached_property
 from pathlib import Path
 
 from pydantic import Field, field_validator
@@ -72,6 +74,46 @@ class Settings(BaseSettings):
     login_max_failures_per_ip: int = Field(
         default=50, ge=1, description="failed logins per IP address in 15 minutes"
     )
+    # Against slow and greedy clients (service.server): a whole request head must arrive
+    # within request_timeout, however slowly its bytes trickle in.
+    request_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="seconds for a request's line and headers to arrive"
+    )
+    response_timeout_seconds: float = Field(
+        default=60.0, gt=0, description="seconds a handler may take before a 503"
+    )
+    keep_alive_timeout_seconds: float = Field(
+        default=15.0, gt=0, description="seconds an idle keep-alive connection stays open"
+    )
+    max_header_bytes: int = Field(
+        default=8192, ge=1024, le=16384, description="request line and headers; more: 413"
+    )
+    max_connections_per_ip: int = Field(
+        default=200, ge=1, description="open HTTP connections per client IP and worker"
+    )
+    max_websockets_per_ip: int = Field(
+        default=50, ge=1, description="live websockets per client IP and worker"
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="comma-separated IPs or networks of reverse proxies whose "
+        "X-Forwarded-For is believed (e.g. Caddy's); unset: none",
+    )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, value: str) -> str:
+        for item in filter(None, (part.strip() for part in value.split(","))):
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or network") from None
+        return value
+
+    @cached_property  # read on every login and websocket: parsed once
+    def proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        parts = (part.strip() for part in self.trusted_proxies.split(","))
+        return tuple(ipaddress.ip_network(part, strict=False) for part in parts if part)
 
     @field_validator("default_country")
     @classmethod

@@ -23,6 +23,7 @@ from sanic import Sanic
 
 from service.app import create_app
 from service.db import migrate_db
+from service.server import GuardedProtocol
 from service.settings import Settings
 from tests.factories import FakeClock, Tenant, make_tenant
 
@@ -124,6 +125,7 @@ async def app(test_settings: Settings, clock: FakeClock) -> AsyncIterator[Sanic[
         sock=sock,
         return_asyncio_server=True,
         access_log=False,
+        protocol=GuardedProtocol,
         asyncio_server_kwargs={"start_serving": False},
     )
     assert server is not None

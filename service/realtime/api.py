@@ -16,6 +16,7 @@ import json
 import logging
 import secrets
 import time
+from collections import Counter
 from typing import Any
 
 from sanic import Blueprint, Request
@@ -31,6 +32,7 @@ from service.queues.models import Queue
 from service.realtime.broker import Broker
 from service.realtime.hub import QUEUES_MAX_AGE, RealtimeHub, Subscriber
 from service.realtime.presence import Presence
+from service.server import client_ip
 from service.tenancy import scoped
 from service.users.models import Role
 
@@ -42,6 +44,11 @@ bp = Blueprint("realtime")
 
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_TOO_SLOW = 4008
+CLOSE_TOO_MANY = 4029
+
+# Live sockets per client address in this worker (MAX_WEBSOCKETS_PER_IP): a socket costs a
+# subscriber and its queue for as long as it stays open.
+_open_sockets: Counter[str] = Counter()
 
 
 async def _queue_ids(principal: Principal) -> frozenset[int]:
@@ -65,6 +72,20 @@ def _presence_event(principal: Principal, online: bool) -> dict[str, Any]:
 
 @bp.websocket("/ws")  # type: ignore[untyped-decorator]
 async def socket(request: Request, ws: WebsocketImplProtocol) -> None:
+    address = client_ip(request)
+    if _open_sockets[address] >= request.app.ctx.settings.max_websockets_per_ip:
+        await ws.close(code=CLOSE_TOO_MANY, reason="Too many live connections from your address")
+        return
+    _open_sockets[address] += 1
+    try:
+        await _socket(request, ws)
+    finally:
+        _open_sockets[address] -= 1
+        if _open_sockets[address] <= 0:
+            del _open_sockets[address]
+
+
+async def _socket(request: Request, ws: WebsocketImplProtocol) -> None:
     try:
         principal = await principal_of(request, request.args.get("token", ""))
     except Unauthorized as exc:

@@ -255,3 +255,20 @@ async def test_a_reconnect_from_too_long_ago_is_told_to_resync(
 ) -> None:
     async with feed(app, tenant.admin.token, since="not-an-id") as tab:
         assert (await tab.next())["type"] == "resync"
+
+
+async def test_sockets_beyond_the_cap_per_address_are_closed_with_4029(
+    app: Sanic[Any, Any], tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    capped = app.ctx.settings.model_copy(update={"max_websockets_per_ip": 2})
+    monkeypatch.setattr(app.ctx, "settings", capped)
+    async with feed(app, tenant.admin.token), feed(app, tenant.admin.token):
+        url = app.ctx.test_base_url.replace("http://", "ws://") + f"/ws?token={tenant.admin.token}"
+        async with connect(url) as ws:
+            with pytest.raises(ConnectionClosed) as closed:
+                async with asyncio.timeout(5):
+                    await ws.recv()
+        assert closed.value.rcvd is not None
+        assert closed.value.rcvd.code == 4029
+    async with feed(app, tenant.admin.token) as again:  # the two closed: welcome again
+        assert again.hello
