@@ -71,8 +71,13 @@ class Tenant:
         return await make_member(self.client, self.company, role=role, is_super=is_super)
 
 
-async def log_in(client: httpx.AsyncClient, email: str, password: str = PASSWORD) -> httpx.Response:
-    return await client.post("/api/auth/login", json={"email": email, "password": password})
+async def log_in(
+    client: httpx.AsyncClient, email: str, password: str = PASSWORD, *, device: str | None = None
+) -> httpx.Response:
+    headers = {"X-Atende-Device": device} if device else {}
+    return await client.post(
+        "/api/auth/login", json={"email": email, "password": password}, headers=headers
+    )
 
 
 async def make_member(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
+from service.auth.devices import device_id, issue_device_token
 from service.auth.models import ApiToken, RefreshToken
 from service.auth.passwords import hash_password, needs_rehash, verify_password
 from service.auth.ratelimit import WindowCounter
@@ -34,10 +35,18 @@ LOGIN_WINDOW_SECONDS = 15 * 60
 
 
 class IssuedTokens:
-    def __init__(self, user: User, access_token: str, refresh_token: str) -> None:
+    def __init__(
+        self,
+        user: User,
+        access_token: str,
+        refresh_token: str,
+        *,
+        device_token: str | None = None,
+    ) -> None:
         self.user = user
         self.access_token = access_token
         self.refresh_token = refresh_token
+        self.device_token = device_token
         self.expires_in = int(ACCESS_TTL.total_seconds())
 
 
@@ -67,13 +76,23 @@ async def login(
     key: str,
     now: datetime,
     max_failures_per_ip: int | None = None,
+    device_token: str | None = None,
 ) -> IssuedTokens:
-    """Tokens for a right email and password; failures are counted per email and per IP
-    (five times the per-email limit unless told otherwise)."""
+    """Tokens for a right email and password, and a device token for the browser to keep.
+
+    An unknown client's failures are counted per email and per IP (five times the per-email
+    limit unless told otherwise). A browser presenting a device token issued to this email
+    is counted alone, in its device's bucket, so that strangers spending the email's limit
+    never lock its owner out of the browser they already use (service.auth.devices)."""
     email = email.strip().lower()
-    email_key, ip_key = f"login:email:{email}", f"login:ip:{ip}"
-    ip_limit = max_failures_per_ip or max_failures * 5
-    for bucket, limit in ((email_key, max_failures), (ip_key, ip_limit)):
+    device = device_id(device_token, email=email, key=key, now=now)
+    buckets: tuple[tuple[str, int], ...]
+    if device is not None:
+        buckets = ((f"login:device:{device}", max_failures),)
+    else:
+        ip_limit = max_failures_per_ip or max_failures * 5
+        buckets = ((f"login:email:{email}", max_failures), (f"login:ip:{ip}", ip_limit))
+    for bucket, limit in buckets:
         hits, retry_after = await counter.count(bucket)
         if hits >= limit:
             raise RateLimited(
@@ -81,14 +100,16 @@ async def login(
             )
     user = await User.get_or_none(email=email, is_active=True, company__is_active=True)
     if not verify_password(user.password_hash if user else None, password) or user is None:
-        await counter.hit(email_key, LOGIN_WINDOW_SECONDS)
-        await counter.hit(ip_key, LOGIN_WINDOW_SECONDS)
+        for bucket, _ in buckets:
+            await counter.hit(bucket, LOGIN_WINDOW_SECONDS)
         raise Unauthorized("Wrong email or password")
-    await counter.clear(email_key)
+    await counter.clear(buckets[0][0])
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
         await user.save(update_fields=["password_hash"])
-    return await _issue(user, family=secrets.token_hex(16), key=key, now=now)
+    issued = await _issue(user, family=secrets.token_hex(16), key=key, now=now)
+    issued.device_token = issue_device_token(email=email, key=key, now=now)
+    return issued
 
 
 async def refresh(*, raw_token: str, key: str, now: datetime) -> IssuedTokens:

@@ -9,12 +9,14 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, empty
 
 from service.auth import actions
+from service.auth.devices import DEVICE_HEADER
 from service.auth.guard import requires
 from service.auth.models import ApiToken
 from service.auth.schemas import ApiTokenCreate, ApiTokenOut, LoginBody, RefreshBody, TokenPair
 from service.auth.tokens import Principal
 from service.http import PageQuery, paginate, parse_body, parse_query, respond
 from service.openapi import documented
+from service.server import client_ip
 from service.tenancy import get_owned, scoped
 from service.users.models import Role
 from service.users.schemas import UserOut
@@ -30,6 +32,7 @@ async def _pair(issued: actions.IssuedTokens) -> TokenPair:
         refresh_token=issued.refresh_token,
         expires_in=issued.expires_in,
         user=await user_out(issued.user),
+        device_token=issued.device_token,
     )
 
 
@@ -42,12 +45,13 @@ async def login(request: Request) -> HTTPResponse:
     issued = await actions.login(
         email=body.email,
         password=body.password,
-        ip=request.remote_addr or request.ip or "unknown",
+        ip=client_ip(request),
         counter=ctx.login_counter,
         max_failures=ctx.settings.login_max_failures,
         max_failures_per_ip=ctx.settings.login_max_failures_per_ip,
         key=ctx.signing_key,
         now=ctx.clock(),
+        device_token=request.headers.get(DEVICE_HEADER),
     )
     return respond(await _pair(issued))
 

@@ -1,13 +1,21 @@
-"""Fixed-window counters for login attempts: in Redis when there is one, in memory otherwise."""
+"""Fixed-window counters for login attempts: in Redis when there is one, in memory otherwise,
+and in memory for as long as Redis does not answer (FallbackCounter)."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
-from typing import Protocol
+from collections.abc import Awaitable, Callable
+from typing import Protocol, TypeVar
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
-__all__ = ["MemoryCounter", "RedisCounter", "WindowCounter"]
+__all__ = ["FallbackCounter", "MemoryCounter", "RedisCounter", "WindowCounter"]
+
+log = logging.getLogger("atende.auth")
+T = TypeVar("T")
 
 
 class WindowCounter(Protocol):
@@ -69,3 +77,67 @@ class RedisCounter:
 
     async def clear(self, key: str) -> None:
         await self._redis.delete(self._prefix + key)
+
+
+class FallbackCounter:
+    """The shared counter while it answers; this process's own counter while it does not.
+
+    Why: a login must not fail because Redis is down. Counting alone for a while is weaker
+    (each worker counts its own attempts) but still limits guessing, and it is logged. The
+    shared counter is tried again every `retry_seconds`; each call waits at most
+    `timeout_seconds` for it, so a Redis that hangs costs a login that much, once.
+    """
+
+    def __init__(
+        self,
+        shared: WindowCounter,
+        *,
+        timeout_seconds: float = 0.5,
+        retry_seconds: float = 5.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._shared = shared
+        self._local = MemoryCounter()
+        self._timeout = timeout_seconds
+        self._retry = retry_seconds
+        self._monotonic = monotonic
+        self._down_since: float | None = None
+        self._tried_at = 0.0
+
+    @property
+    def degraded(self) -> bool:
+        return self._down_since is not None
+
+    async def _call(
+        self, shared: Callable[[], Awaitable[T]], local: Callable[[], Awaitable[T]]
+    ) -> T:
+        now = self._monotonic()
+        if self._down_since is not None and now - self._tried_at < self._retry:
+            return await local()
+        self._tried_at = now
+        try:
+            async with asyncio.timeout(self._timeout):
+                result = await shared()
+        except (RedisError, OSError, TimeoutError) as error:
+            if self._down_since is None:
+                self._down_since = now
+                log.warning("login limits counted in this process: Redis failed (%s)", error)
+            return await local()
+        if self._down_since is not None:
+            log.warning(
+                "login limits shared again: Redis answers after %.0f s", now - self._down_since
+            )
+            self._down_since = None
+        return result
+
+    async def count(self, key: str) -> tuple[int, int]:
+        return await self._call(lambda: self._shared.count(key), lambda: self._local.count(key))
+
+    async def hit(self, key: str, window: int) -> None:
+        await self._call(
+            lambda: self._shared.hit(key, window), lambda: self._local.hit(key, window)
+        )
+
+    async def clear(self, key: str) -> None:
+        await self._local.clear(key)
+        await self._call(lambda: self._shared.clear(key), lambda: self._local.clear(key))

@@ -27,6 +27,11 @@ class TokenPair(BaseModel):
     token_type: str = "bearer"
     expires_in: int
     user: UserOut
+    device_token: str | None = Field(
+        default=None,
+        description="given at login: send it back in the X-Atende-Device header on later "
+        "logins from this browser, so that failures elsewhere never lock it out",
+    )
 
 
 class ApiTokenCreate(StrictModel):

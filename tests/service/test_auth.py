@@ -7,13 +7,16 @@ from datetime import timedelta
 import httpx
 import jwt
 import pytest
+from redis.asyncio import Redis
 
 from service.auth import actions
-from service.auth.ratelimit import MemoryCounter
+from service.auth.devices import DEVICE_TTL
+from service.auth.ratelimit import FallbackCounter, MemoryCounter, RedisCounter
 from service.errors import RateLimited, Unauthorized
 from service.users.models import Role
 from tests.conftest import TEST_SECRET
-from tests.factories import PASSWORD, FakeClock, Tenant, log_in
+from tests.factories import PASSWORD, FakeClock, Tenant, log_in, make_member
+from tests.processes import free_port
 
 
 async def test_login_returns_tokens_and_user(client: httpx.AsyncClient, tenant: Tenant) -> None:
@@ -108,6 +111,71 @@ async def test_failed_logins_are_limited_per_email(
     assert limited.status_code == 429
     assert int(limited.headers["Retry-After"]) > 0
     assert limited.json()["error"]["code"] == "rate_limited"
+
+
+async def test_a_known_device_is_not_locked_out_by_failures_elsewhere(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    email = tenant.admin.email
+    first = await log_in(client, email)
+    device = first.json()["device_token"]
+    assert device.startswith("dv1.")
+    for _ in range(5):  # a stranger spends the email's limit
+        assert (await log_in(client, email, "wrong password")).status_code == 401
+    assert (await log_in(client, email)).status_code == 429  # unknown clients wait
+    again = await log_in(client, email, device=device)  # the owner's browser does not
+    assert again.status_code == 200, again.text
+    assert again.json()["device_token"] != device  # renewed at every login
+
+
+async def test_a_device_token_counts_its_own_failures_only_for_its_email(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    email = tenant.admin.email
+    device = (await log_in(client, email)).json()["device_token"]
+    other = await make_member(client, tenant.company)
+    for _ in range(5):  # another e-mail's token, a forged one: unknown clients
+        await log_in(client, other.email, "wrong password", device=device)
+    assert (await log_in(client, other.email, device=device)).status_code == 429
+    forged = device[:-4] + ("0000" if not device.endswith("0000") else "1111")
+    for _ in range(5):
+        await log_in(client, email, "wrong password", device=forged)
+    assert (await log_in(client, email)).status_code == 429
+    # Typos on the known device count in the device's bucket, which has the same limit.
+    for _ in range(5):
+        assert (await log_in(client, email, "typo", device=device)).status_code == 401
+    assert (await log_in(client, email, device=device)).status_code == 429
+
+
+async def test_an_expired_device_token_is_an_unknown_client(
+    client: httpx.AsyncClient, tenant: Tenant, clock: FakeClock
+) -> None:
+    email = tenant.admin.email
+    device = (await log_in(client, email)).json()["device_token"]
+    clock.advance(DEVICE_TTL + timedelta(days=1))
+    for _ in range(5):
+        await log_in(client, email, "wrong password")
+    assert (await log_in(client, email, device=device)).status_code == 429
+
+
+async def test_login_counts_in_process_while_redis_is_down(tenant: Tenant) -> None:
+    from service.clock import utcnow
+
+    # A real client for a port nobody listens on: every call is refused at once.
+    dead = Redis(port=free_port(), socket_connect_timeout=0.5)
+    counter = FallbackCounter(RedisCounter(dead), retry_seconds=60)
+    common = {"ip": "203.0.113.7", "counter": counter, "max_failures": 2, "key": TEST_SECRET}
+    issued = await actions.login(
+        email=tenant.admin.email, password=PASSWORD, now=utcnow(), **common
+    )
+    assert issued.user.id == tenant.admin.user.id
+    assert counter.degraded
+    for _ in range(2):
+        with pytest.raises(Unauthorized):
+            await actions.login(email=tenant.admin.email, password="x", now=utcnow(), **common)
+    with pytest.raises(RateLimited):  # still limited, by this process's counter
+        await actions.login(email=tenant.admin.email, password=PASSWORD, now=utcnow(), **common)
+    await dead.aclose()
 
 
 async def test_failed_logins_are_limited_per_ip(tenant: Tenant) -> None:

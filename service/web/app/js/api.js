@@ -49,6 +49,30 @@ function storedRefreshToken() {
   }
 }
 
+// Device tokens outlive the session (localStorage, one per e-mail: a shared computer may
+// serve several agents): a browser that logged in before is never locked out by strangers'
+// wrong passwords for its e-mail (service/auth/devices.py).
+const DEVICES_KEY = "atende.devices";
+
+function deviceTokens() {
+  try {
+    return JSON.parse(localStorage.getItem(DEVICES_KEY) || "{}") || {};
+  } catch {
+    return {};
+  }
+}
+
+function storeDeviceToken(email, token) {
+  if (!token) return;
+  try {
+    const tokens = deviceTokens();
+    tokens[email] = token;
+    localStorage.setItem(DEVICES_KEY, JSON.stringify(tokens));
+  } catch {
+    // Without localStorage this browser is simply an unknown client at every login.
+  }
+}
+
 function storeRefreshToken(token) {
   try {
     if (token) sessionStorage.setItem(REFRESH_KEY, token);
@@ -68,8 +92,12 @@ function urlOf(path, query) {
   return text ? `${path}?${text}` : path;
 }
 
-async function send(path, { method = "GET", body, query, auth = true }) {
-  const init = { method, headers: { Accept: "application/json" }, credentials: "omit" };
+async function send(path, { method = "GET", body, query, auth = true, headers = {} }) {
+  const init = {
+    method,
+    headers: { Accept: "application/json", ...headers },
+    credentials: "omit",
+  };
   if (body !== undefined) {
     if (body instanceof FormData) {
       init.body = body;
@@ -143,7 +171,6 @@ function expire() {
   tell("expired");
 }
 
-/** Email and password for a session; rejects with ApiError (401 wrong, 429 throttled). */
 /** Every page of a paginated list (`limit` 200 at a time), for the admin's small lists. */
 export async function allPages(path) {
   const items = [];
@@ -156,13 +183,19 @@ export async function allPages(path) {
   return items;
 }
 
+/** Email and password for a session; rejects with ApiError (401 wrong, 429 throttled). */
 export async function login(email, password) {
+  const key = email.trim().toLowerCase();
+  const device = deviceTokens()[key];
   const response = await send("/api/auth/login", {
     method: "POST",
     body: { email, password },
     auth: false,
+    headers: device ? { "X-Atende-Device": device } : {},
   });
-  adopt(await parse(response));
+  const pair = await parse(response);
+  storeDeviceToken(key, pair.device_token);
+  adopt(pair);
   tell("login");
   return user;
 }
