@@ -23,7 +23,7 @@ from typing import Any, Protocol, cast
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
-__all__ = ["Broker", "InProcessBroker", "RedisBroker", "event_id_key"]
+__all__ = ["SUBSCRIBED", "Broker", "InProcessBroker", "RedisBroker", "event_id_key"]
 
 CHANNEL = "atende:events"
 LOG_KEY = "atende:events:log"
@@ -32,6 +32,11 @@ LOG_SIZE = 50_000
 _GROUP_EVENTS = 500
 
 log = logging.getLogger("atende.realtime")
+
+# What `listen` yields each time its subscription is (again) in place: everything published
+# from then on reaches the listener, and what was published before can be read in the log.
+# Internal (no audience), so consumers that do not care pass it by.
+SUBSCRIBED = "broker.subscribed"
 
 # One round trip for a batch of events, and the log order is the delivery order: each event
 # with an audience (flag "1") takes its id and all are published in the same atomic step, as
@@ -76,7 +81,9 @@ class Broker(Protocol):
         """Publish these events in their order, at once (one round trip to Redis)."""
 
     def listen(self, *, internal_only: bool = False) -> AsyncIterator[dict[str, Any]]:
-        """Every event, or (`internal_only`) only those without an audience."""
+        """Every event, or (`internal_only`) only those without an audience; a SUBSCRIBED
+        event first, and again after every reconnection. It may end or raise when the
+        broker fails: listen again."""
 
     async def replay(self, since: str) -> list[dict[str, Any]] | None:
         """The logged events after `since`, oldest first; None when some were already
@@ -124,6 +131,7 @@ class InProcessBroker:
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._queues[queue] = internal_only
         try:
+            yield {"type": SUBSCRIBED}
             while True:
                 yield await queue.get()
         finally:
@@ -214,12 +222,17 @@ class RedisBroker:
                         published.set_result(None)
 
     async def listen(self, *, internal_only: bool = False) -> AsyncIterator[dict[str, Any]]:
-        pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+        pubsub = self._redis.pubsub()
         channels = [self._internal] if internal_only else [self._channel, self._internal]
         await pubsub.subscribe(*channels)
         try:
             async for message in pubsub.listen():
-                if message.get("type") != "message":
+                kind = message.get("type")
+                if kind == "subscribe" and _text(message.get("channel")) == channels[0]:
+                    # The first subscription, or redis-py's own after it reconnected: the
+                    # events published while it was away are only in the log.
+                    yield {"type": SUBSCRIBED}
+                if kind != "message":
                     continue
                 try:
                     events = _parse(message["data"])
@@ -301,3 +314,7 @@ def _parse(data: str) -> list[dict[str, Any]]:
             event["id"] = event_id
         events.append(event)
     return events
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)

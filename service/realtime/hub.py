@@ -9,6 +9,7 @@ by someone else, transferred, closed) is told `ticket.removed` with the id only.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from service.auth.tokens import Principal
-from service.realtime.broker import Broker, event_id_key
+from service.realtime.broker import SUBSCRIBED, Broker, event_id_key
 
 __all__ = ["RealtimeHub", "Subscriber", "may_see"]
 
@@ -27,6 +28,9 @@ log = logging.getLogger("atende.realtime")
 QUEUE_LIMIT = 2_000
 # An agent's queues are read when the socket opens and again after this long.
 QUEUES_MAX_AGE = 60.0
+# After the broker fails: listen again after 0.5 s, doubling up to 5 s while it stays down.
+_RETRY_SECONDS = 0.25
+_RETRY_MAX_SECONDS = 5.0
 
 AudienceResolver = Callable[[dict[str, Any]], Awaitable[dict[str, Any] | None]]
 
@@ -96,6 +100,8 @@ class RealtimeHub:
         self._broker = broker
         self._resolve = resolve
         self._subscribers: defaultdict[int, set[Subscriber]] = defaultdict(set)
+        # The id of the last event delivered, where the log is read from after an outage.
+        self._last_id: str | None = None
 
     def add(self, subscriber: Subscriber) -> None:
         self._subscribers[subscriber.principal.company_id].add(subscriber)
@@ -112,12 +118,60 @@ class RealtimeHub:
         return sum(len(s) for s in self._subscribers.values())
 
     async def run(self) -> None:
-        """Deliver the broker's events until cancelled."""
-        async for event in self._broker.listen():
+        """Deliver the broker's events until cancelled. When the broker fails (Redis
+        restarts), listen again, then deliver from its log what was published meanwhile:
+        the sockets stay open and miss nothing."""
+        failures = 0
+        while True:
             try:
-                await self.dispatch(event)
-            except Exception:
-                log.exception("event %s not delivered", event.get("type"))
+                async for event in self._broker.listen():
+                    if event.get("type") == SUBSCRIBED:
+                        await self._caught_up(failures)
+                        failures = 0
+                    else:
+                        await self._deliver(event)
+                reason: BaseException | str = "the subscription ended"
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                reason = exc
+            if failures == 0:
+                log.warning("live events interrupted (%s); listening again", reason)
+            failures += 1
+            await asyncio.sleep(min(_RETRY_MAX_SECONDS, _RETRY_SECONDS * 2**failures))
+
+    async def _deliver(self, event: dict[str, Any]) -> None:
+        event_id = event.get("id")
+        if isinstance(event_id, str):
+            self._last_id = event_id
+        try:
+            await self.dispatch(event)
+        except Exception:
+            log.exception("event %s not delivered", event.get("type"))
+
+    async def _caught_up(self, failures: int) -> None:
+        """Subscribed (again): deliver what the log holds after the last event delivered
+        (the sockets skip what they already have), or, when the log no longer reaches back
+        that far, tell every socket to re-fetch."""
+        if self._last_id is None:
+            # The first subscription: nothing missed yet; the log's end is the mark.
+            with contextlib.suppress(Exception):
+                self._last_id = await self._broker.latest_id()
+            return
+        missed = await self._broker.replay(self._last_id)
+        if missed is None:
+            latest = await self._broker.latest_id()
+            frame = frame_of({"type": "resync", "id": latest, "data": None})
+            for subscriber in self._all_subscribers():
+                subscriber.hold_or_offer(frame, None)
+        else:
+            for event in missed:
+                await self._deliver(event)
+        if failures:
+            log.warning("live events back; %s delivered from the log", len(missed or []))
+
+    def _all_subscribers(self) -> list[Subscriber]:
+        return [s for company in self._subscribers.values() for s in company]
 
     async def dispatch(self, event: dict[str, Any]) -> None:
         audience = event.get("audience")
