@@ -16,12 +16,12 @@ from sanic.response import HTTPResponse, file, json, raw
 from sanic_ext import Extend
 
 from service.api import register_blueprints
-from service.auth.ratelimit import MemoryCounter, RedisCounter
+from service.auth.ratelimit import FallbackCounter, MemoryCounter, RedisCounter
 from service.campaigns.runner import CampaignRunner
 from service.channels import ChannelHub, fake_whatsapp_for_tests
 from service.clock import Clock, utcnow
 from service.db import close_db, init_db
-from service.errors import JsonErrorHandler
+from service.errors import RETRY_AFTER_SECONDS, JsonErrorHandler
 from service.leases import Leases, LocalLeases, RedisLeases, installation_mark
 from service.metrics import CONTENT_TYPE_LATEST, Metrics
 from service.openapi import BEARER
@@ -31,7 +31,9 @@ from service.realtime.hub import RealtimeHub
 from service.realtime.presence import MemoryPresence, RedisPresence
 from service.scheduled.runner import ScheduledRunner
 from service.scheduler import Scheduler
+from service.server import configure_limits
 from service.settings import Settings
+from service.watchdog import worker_report
 
 __all__ = ["create_app"]
 
@@ -55,6 +57,7 @@ def create_app(
 
     app: Sanic[Any, Any] = Sanic(name, error_handler=JsonErrorHandler(), configure_logging=False)
     app.config.REQUEST_MAX_SIZE = settings.max_body_bytes
+    configure_limits(app, settings)
     app.config.FALLBACK_ERROR_FORMAT = "json"
     app.config.ACCESS_LOG = False
     # /docs is Swagger UI from the swagger-ui-bundle package: no CDN, works offline.
@@ -81,9 +84,13 @@ def create_app(
     async def open_resources(app: Sanic[Any, Any]) -> None:
         await init_db(settings)
         if settings.redis_url:
-            app.ctx.redis = Redis.from_url(settings.redis_url, decode_responses=True)
+            # A connect timeout so that a Redis that is down answers fast; no read timeout,
+            # which would end the realtime subscription's idle wait.
+            app.ctx.redis = Redis.from_url(
+                settings.redis_url, decode_responses=True, socket_connect_timeout=2
+            )
             app.ctx.broker = RedisBroker(app.ctx.redis)
-            app.ctx.login_counter = RedisCounter(app.ctx.redis)
+            app.ctx.login_counter = FallbackCounter(RedisCounter(app.ctx.redis))
             app.ctx.presence = RedisPresence(app.ctx.redis)
         else:
             app.ctx.redis = None
@@ -160,19 +167,25 @@ def create_app(
 
     @app.get("/health")
     async def health(request: Request) -> HTTPResponse:
-        """Liveness and readiness: the database and the broker answer."""
+        """Liveness and readiness: the database and the broker answer; and the workers (with
+        `--workers N`): a dead one is being replaced while `running` < `of`."""
         db_ok = await _database_ok()
         broker_ok = await app.ctx.broker.ping()
         status = 200 if db_ok and broker_ok else 503
+        body: dict[str, Any] = {
+            "status": "ok" if status == 200 else "degraded",
+            "db": "ok" if db_ok else "down",
+            "broker": ("redis" if settings.redis_url else "in-process") if broker_ok else "down",
+        }
+        workers = worker_report(app)
+        if workers is not None:
+            body["workers"] = workers
+            if workers["running"] < workers["of"]:
+                body["status"] = "degraded"  # the others serve: not a 503
         return json(
-            {
-                "status": "ok" if status == 200 else "degraded",
-                "db": "ok" if db_ok else "down",
-                "broker": ("redis" if settings.redis_url else "in-process")
-                if broker_ok
-                else "down",
-            },
+            body,
             status=status,
+            headers={} if status == 200 else {"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
 
     @app.get("/metrics")

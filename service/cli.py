@@ -61,6 +61,9 @@ def _serve(settings: Settings, port: int, workers: int) -> None:
     from sanic import Sanic
     from sanic.worker.loader import AppLoader
 
+    from service.server import GuardedProtocol
+    from service.watchdog import start_watchdog
+
     if workers > 1 and not settings.redis_url:
         sys.exit(
             "Several workers need REDIS_URL: the in-process broker cannot reach other workers."
@@ -70,7 +73,15 @@ def _serve(settings: Settings, port: int, workers: int) -> None:
     print(_login_hint(settings, admin, port), flush=True)
     loader = AppLoader(factory=partial(_worker_app, settings))
     app = loader.load()
-    app.prepare(host=settings.host, port=port, workers=workers, motd=False, access_log=False)
+    app.register_listener(start_watchdog, "main_process_ready")
+    app.prepare(
+        host=settings.host,
+        port=port,
+        workers=workers,
+        motd=False,
+        access_log=False,
+        protocol=GuardedProtocol,
+    )
     Sanic.serve(primary=app, app_loader=loader)
 
 
