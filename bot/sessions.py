@@ -37,9 +37,13 @@ class SessionManager:
         backoff: Backoff = Backoff(),
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
+        on_running: Callable[[int], Awaitable[None]] | None = None,
     ) -> None:
         self._factory = factory
         self._events = events
+        # Called once a started channel is registered: what waited for it can go now (its
+        # "connected" may have come from inside start(), before `channel()` could find it).
+        self._on_running = on_running
         self._backoff = backoff
         self._sleep = sleep
         self._rng = rng or random.Random()
@@ -102,4 +106,9 @@ class SessionManager:
                 attempt += 1
                 continue
             self._channels[connection_id] = channel
+            if self._on_running is not None:
+                try:
+                    await self._on_running(connection_id)
+                except Exception:
+                    log.exception("after connection %s started", connection_id)
             return

@@ -23,6 +23,7 @@ from service.clock import Clock, utcnow
 from service.db import close_db, init_db
 from service.errors import RETRY_AFTER_SECONDS, JsonErrorHandler
 from service.leases import Leases, LocalLeases, RedisLeases, installation_mark
+from service.loops import LoopHealth
 from service.metrics import CONTENT_TYPE_LATEST, Metrics
 from service.openapi import BEARER
 from service.realtime.broker import InProcessBroker, RedisBroker
@@ -75,6 +76,7 @@ def create_app(
     app.ctx.settings = settings
     app.ctx.clock = clock
     app.ctx.metrics = Metrics()
+    app.ctx.loops = LoopHealth(app.ctx.metrics)
     app.ctx.signing_key = settings.signing_key()
     # TEST ONLY (tests/test_workers.py): WhatsApp connections run on a sandbox channel, and
     # /__test__/channels tells which ones a worker runs.
@@ -97,7 +99,9 @@ def create_app(
             app.ctx.broker = InProcessBroker()
             app.ctx.login_counter = MemoryCounter()
             app.ctx.presence = MemoryPresence()
-        app.ctx.realtime = RealtimeHub(broker=app.ctx.broker, resolve=current_ticket_audience)
+        app.ctx.realtime = RealtimeHub(
+            broker=app.ctx.broker, resolve=current_ticket_audience, health=app.ctx.loops
+        )
         leases: Leases
         if app.ctx.redis is not None:
             leases = RedisLeases(
@@ -108,7 +112,11 @@ def create_app(
         else:
             leases = LocalLeases(settings.data_dir / "leases", ttl_seconds=settings.lease_seconds)
         app.ctx.channels = ChannelHub(
-            settings=settings, broker=app.ctx.broker, clock=clock, leases=leases
+            settings=settings,
+            broker=app.ctx.broker,
+            clock=clock,
+            leases=leases,
+            health=app.ctx.loops,
         )
         fake_whatsapp_for_tests(app.ctx.channels)
 
@@ -116,26 +124,33 @@ def create_app(
     async def start_channels(app: Sanic[Any, Any]) -> None:
         app.ctx.realtime_task = asyncio.get_running_loop().create_task(app.ctx.realtime.run())
         await app.ctx.channels.start()
-        app.ctx.scheduler = Scheduler(
-            clock=clock, broker=app.ctx.broker, interval=settings.timers_interval_seconds
-        )
+        app.ctx.scheduler = Scheduler(clock=clock, broker=app.ctx.broker)
         app.ctx.campaigns = CampaignRunner(
             channels=app.ctx.channels, broker=app.ctx.broker, clock=clock
         )
+        app.ctx.scheduled_runner = ScheduledRunner(clock=clock, channels=app.ctx.channels)
         if settings.timers_interval_seconds:
-            app.add_task(app.ctx.scheduler.run_forever(), name="timers")
-            app.add_task(app.ctx.campaigns.run_forever(), name="campaigns")
-        app.ctx.scheduled_runner = ScheduledRunner(
-            clock=clock, channels=app.ctx.channels, interval=settings.timers_interval_seconds
-        )
-        if settings.timers_interval_seconds:
-            app.add_task(app.ctx.scheduled_runner.run_forever(), name="scheduled-messages")
+            every, interval = app.ctx.loops.every, settings.timers_interval_seconds
+            app.add_task(every("timers", app.ctx.scheduler.run_due, interval), name="timers")
+            app.add_task(
+                every("campaigns", app.ctx.campaigns.run_pass, app.ctx.campaigns.interval),
+                name="campaigns",
+            )
+            app.add_task(
+                every("scheduled-messages", app.ctx.scheduled_runner.tick, interval),
+                name="scheduled-messages",
+            )
+            app.add_task(
+                every("outbound", app.ctx.channels.recovery.run_pass, min(interval, 15)),
+                name="outbound",
+            )
 
     @app.before_server_stop
     async def stop_channels(app: Sanic[Any, Any]) -> None:
         await app.cancel_task("timers", raise_exception=False)
         await app.cancel_task("campaigns", raise_exception=False)
         await app.cancel_task("scheduled-messages", raise_exception=False)
+        await app.cancel_task("outbound", raise_exception=False)
         app.ctx.realtime_task.cancel()
         await app.ctx.channels.stop()
 
@@ -182,6 +197,10 @@ def create_app(
             body["workers"] = workers
             if workers["running"] < workers["of"]:
                 body["status"] = "degraded"  # the others serve: not a 503
+        loops_down = app.ctx.loops.down()
+        if loops_down:
+            body["loops_down"] = loops_down
+            body["status"] = "degraded"  # requests are answered: not a 503
         return json(
             body,
             status=status,

@@ -8,11 +8,11 @@ reaches it as a command over the broker."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import time
 from collections.abc import Callable, Coroutine, Sequence
+from functools import partial
 from typing import Any, Protocol, runtime_checkable
 
 from bot.channel import Channel, ConnectionState, InboundMessage, Receipt, StateChange
@@ -24,9 +24,11 @@ from service.connections.models import Channel as ChannelKind
 from service.connections.models import Connection, ConnectionStatus
 from service.connections.service import connection_updated
 from service.leases import Leases, connection_lease, installation_mark
+from service.loops import LoopHealth, backoff_seconds
 from service.outbound import OutboundSender
+from service.outbound_recovery import OutboundRecovery
 from service.pipeline import Pipeline
-from service.realtime.broker import Broker
+from service.realtime.broker import SUBSCRIBED, Broker
 from service.realtime.events import message_updated
 from service.settings import Settings
 
@@ -41,7 +43,6 @@ COMMAND = "channel.command"
 WhatsAppFactory = Callable[[Connection], Channel]
 
 _LOGOUT_TIMEOUT = 15.0
-_LISTEN_RETRY_SECONDS = 1.0
 _STOPPED_SESSIONS = (ConnectionStatus.logged_out, ConnectionStatus.banned)
 
 
@@ -103,19 +104,33 @@ def fake_whatsapp_for_tests(hub: ChannelHub) -> bool:
 class ChannelHub:
     """Everything about channels one worker needs: sessions, leases, pipeline and sender."""
 
-    def __init__(self, *, settings: Settings, broker: Broker, clock: Clock, leases: Leases) -> None:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        broker: Broker,
+        clock: Clock,
+        leases: Leases,
+        health: LoopHealth | None = None,
+    ) -> None:
         self.broker = broker
+        self._health = health or LoopHealth()
         self.leases = leases
         self._settings = settings
         self._clock = clock
         # Replaced by tests (and ATENDE_FAKE_WHATSAPP) with a channel that needs no WhatsApp.
         self.whatsapp_factory: WhatsAppFactory = self._neonize_channel
-        self.sessions = SessionManager(factory=self._make_channel, events=self)
         self.sender = OutboundSender(
-            channels=self.sessions.channel,
+            channels=self._running_channel,
             broker=broker,
             clock=clock,
             elsewhere=self._send_elsewhere,
+        )
+        self.recovery = OutboundRecovery(
+            sender=self.sender, broker=broker, clock=clock, running=self._running_ids
+        )
+        self.sessions = SessionManager(
+            factory=self._make_channel, events=self, on_running=self.recovery.connection_running
         )
         self.pipeline = Pipeline(
             broker=broker, sender=self.sender, clock=clock, default_country=settings.default_country
@@ -133,6 +148,12 @@ class ChannelHub:
         # Redis pub/sub ignores the database number: another installation on the same Redis
         # server hears our commands; they carry this mark so that it ignores them.
         self._site = installation_mark(settings.effective_database_url)
+
+    def _running_channel(self, connection_id: int) -> Channel | None:
+        return self.sessions.channel(connection_id)
+
+    def _running_ids(self) -> list[int]:
+        return self.sessions.running
 
     @property
     def worker_id(self) -> str:
@@ -177,15 +198,9 @@ class ChannelHub:
 
     async def run_leases(self, *, only: int | None = None) -> None:
         """Every third of the lease time: renew, take and drop (`only`: just this connection)."""
-        interval = self.leases.ttl_seconds / 3
-        while True:
-            self._wake.clear()
-            try:
-                await self.tick(only=only)
-            except Exception:
-                log.exception("the lease round failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=interval)
+        await self._health.every(
+            "leases", partial(self.tick, only=only), self.leases.ttl_seconds / 3, wake=self._wake
+        )
 
     async def tick(self, *, only: int | None = None) -> None:
         """One lease round: keep running what is ours and active, stop what was lost,
@@ -471,13 +486,17 @@ class ChannelHub:
         while True:
             try:
                 async for event in self.broker.listen(internal_only=True):
-                    if event.get("type") == COMMAND and isinstance(event.get("data"), dict):
+                    if event.get("type") == SUBSCRIBED:
+                        self._health.ok("commands")
+                    elif event.get("type") == COMMAND and isinstance(event.get("data"), dict):
                         self._spawn(self._obey(event["data"]))
+                reason: BaseException | str = "the subscription ended"
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("the command listener failed; listening again")
-                await asyncio.sleep(_LISTEN_RETRY_SECONDS)
+            except Exception as exc:
+                reason = exc
+            failures = self._health.failed("commands", reason)
+            await asyncio.sleep(backoff_seconds(failures))
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(work)

@@ -77,6 +77,13 @@ class OutboundSender:
         # forgot, the highest of theirs), which is how `send_stored` knows its rows are fresh.
         self._sends = 0
         self._forgotten = 0
+        # The messages whose channel call is under way in this process (all others with a
+        # send_started_at and no outcome were being sent by a process that died).
+        self._in_flight: set[int] = set()
+
+    @property
+    def in_flight(self) -> frozenset[int]:
+        return frozenset(self._in_flight)
 
     def holds(self, receipt: Receipt) -> bool:
         """Whether the receipt is for a send of ours being recorded right now (a channel
@@ -254,26 +261,35 @@ class OutboundSender:
             media=_media_of(message),
             quoted_id=message.quoted_channel_id,
         )
+        # The intent, recorded before the channel is called: after a crash, a message with
+        # it and no outcome may have left, and is never sent again (service.outbound_recovery).
+        if not await execute(_CLAIM_SQL, self._clock(), message.id):
+            return  # sent meanwhile, or left uncertain by a crash
+        self._in_flight.add(message.id)
         try:
-            channel_id = await channel.send(outbound)
-        except ChannelUnavailable:
-            return
-        except SendFailed as failure:
-            await Message.filter(id=message.id).update(
-                status=MessageStatus.failed, error=failure.reason
-            )
-            self._sent(state)
-            events.append(_with_status(message, MessageStatus.failed))
-            return
-        key = (message.connection_id, channel_id)  # type: ignore[attr-defined]
-        self._recording.add(key)
-        recorded.append(key)
-        # A channel that acknowledges at once (the sandbox) has done so once it runs: its
-        # receipt is written with the send, in the same statement.
-        await asyncio.sleep(0)
-        early = self._early.pop(key, None)
-        status = MessageStatus.sent if early is None else _RECEIPT_STATUS[early.status]
-        await execute(_SENT_SQL, status.value, channel_id, message.id)
+            try:
+                channel_id = await channel.send(outbound)
+            except ChannelUnavailable:
+                await execute(_UNCLAIM_SQL, message.id)  # it did not leave: free to retry
+                return
+            except SendFailed as failure:
+                await Message.filter(id=message.id).update(
+                    status=MessageStatus.failed, error=failure.reason
+                )
+                self._sent(state)
+                events.append(_with_status(message, MessageStatus.failed))
+                return
+            key = (message.connection_id, channel_id)  # type: ignore[attr-defined]
+            self._recording.add(key)
+            recorded.append(key)
+            # A channel that acknowledges at once (the sandbox) has done so once it runs: its
+            # receipt is written with the send, in the same statement.
+            await asyncio.sleep(0)
+            early = self._early.pop(key, None)
+            status = MessageStatus.sent if early is None else _RECEIPT_STATUS[early.status]
+            await execute(_SENT_SQL, status.value, channel_id, message.id)
+        finally:
+            self._in_flight.discard(message.id)
         self._sent(state)
         events.append(_with_status(message, MessageStatus.sent))
         if early is not None:
@@ -307,6 +323,11 @@ def _media_of(message: Message) -> MediaRef | None:
 _SENT_SQL = (
     "UPDATE messages SET status = ?, channel_message_id = ? WHERE id = ? AND status = 'pending'"
 )
+_CLAIM_SQL = (
+    "UPDATE messages SET send_started_at = ?"
+    " WHERE id = ? AND status = 'pending' AND send_started_at IS NULL"
+)
+_UNCLAIM_SQL = "UPDATE messages SET send_started_at = NULL WHERE id = ? AND status = 'pending'"
 # One statement: move the message forward and return it, or nothing when it is unknown or
 # already as far (a late "delivered" never undoes a "read"; a failed message stays failed).
 _RECEIPT_SQL = {

@@ -5,7 +5,6 @@ Each pass is idempotent (conditional updates), so several workers may run it at 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import timedelta
 from typing import Any
@@ -27,18 +26,9 @@ _SHORTEST_TIMER = timedelta(minutes=5)
 
 
 class Scheduler:
-    def __init__(self, *, clock: Clock, broker: Broker, interval: float = 30.0) -> None:
+    def __init__(self, *, clock: Clock, broker: Broker) -> None:
         self._clock = clock
         self._broker = broker
-        self._interval = interval
-
-    async def run_forever(self) -> None:
-        while True:
-            try:
-                await self.run_due()
-            except Exception:
-                log.exception("a scheduler pass failed; the next one retries")
-            await asyncio.sleep(self._interval)
 
     async def run_due(self) -> dict[str, int]:
         """One pass over every timer; returns how many tickets each timer changed."""

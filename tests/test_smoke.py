@@ -23,7 +23,12 @@ def test_serve_embedded_creates_the_first_admin_and_logs_in(tmp_path: Path) -> N
     log = tmp_path / "serve.log"
     with atende_server(env, port=port, log=log):
         health = httpx.get(f"http://127.0.0.1:{port}/health").json()
-        assert health == {"status": "ok", "db": "ok", "broker": "in-process"}
+        assert health == {
+            "status": "ok",
+            "db": "ok",
+            "broker": "in-process",
+            "workers": {"running": 1, "of": 1, "restarts": 0},
+        }
         printed = log.read_text()
         match = re.search(r"Log in as (\S+) with password (\S+)", printed)
         assert match, printed

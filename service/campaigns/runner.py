@@ -20,7 +20,6 @@ the campaign's next turn."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import random
 from dataclasses import dataclass
@@ -55,6 +54,8 @@ log = logging.getLogger("atende.campaigns")
 INTERRUPTED = "interrupted"
 _HOUR = timedelta(hours=1)
 _STALE_CLAIM = timedelta(minutes=1)
+# How often a running worker looks for claims a crash (of any worker) left unsent.
+REPAIR_INTERVAL = timedelta(minutes=1)
 # Opted-out contacts skipped in one turn before giving the turn up (the next tick goes on).
 _SKIPS_PER_TURN = 50
 
@@ -104,18 +105,22 @@ class CampaignRunner:
         self._clock = clock
         self._rng = rng or random.Random()
         self._interval = interval
+        self._repaired_at: datetime | None = None
 
-    async def run_forever(self) -> None:
-        try:
-            await self.recover()
-        except Exception:
-            log.exception("could not look for interrupted campaign sends")
-        while True:
-            try:
-                await self.tick()
-            except Exception:
-                log.exception("a campaign pass failed; the next one retries")
-            await asyncio.sleep(self._interval)
+    @property
+    def interval(self) -> float:
+        return self._interval
+
+    async def run_pass(self) -> int:
+        """What the loop does every second: repair the claims a crash interrupted (every
+        REPAIR_INTERVAL, not only at start), then `tick`."""
+        now = self._clock()
+        if self._repaired_at is None or now - self._repaired_at >= REPAIR_INTERVAL:
+            self._repaired_at = now
+            repaired = await self.recover()
+            if repaired:
+                log.warning("%s campaign sends a crash interrupted marked failed", repaired)
+        return await self.tick()
 
     async def recover(self) -> int:
         """Claims a crash left unsent (no channel message id after a minute) → failed."""

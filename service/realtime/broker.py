@@ -131,7 +131,7 @@ class InProcessBroker:
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._queues[queue] = internal_only
         try:
-            yield {"type": SUBSCRIBED}
+            yield {"type": SUBSCRIBED, "data": None}
             while True:
                 yield await queue.get()
         finally:
@@ -231,7 +231,7 @@ class RedisBroker:
                 if kind == "subscribe" and _text(message.get("channel")) == channels[0]:
                     # The first subscription, or redis-py's own after it reconnected: the
                     # events published while it was away are only in the log.
-                    yield {"type": SUBSCRIBED}
+                    yield {"type": SUBSCRIBED, "data": None}
                 if kind != "message":
                     continue
                 try:

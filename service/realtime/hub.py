@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from service.auth.tokens import Principal
+from service.loops import LoopHealth
 from service.realtime.broker import SUBSCRIBED, Broker, event_id_key
 
 __all__ = ["RealtimeHub", "Subscriber", "may_see"]
@@ -28,6 +29,7 @@ log = logging.getLogger("atende.realtime")
 QUEUE_LIMIT = 2_000
 # An agent's queues are read when the socket opens and again after this long.
 QUEUES_MAX_AGE = 60.0
+LOOP = "realtime"
 # After the broker fails: listen again after 0.5 s, doubling up to 5 s while it stays down.
 _RETRY_SECONDS = 0.25
 _RETRY_MAX_SECONDS = 5.0
@@ -96,9 +98,12 @@ class Subscriber:
 
 
 class RealtimeHub:
-    def __init__(self, *, broker: Broker, resolve: AudienceResolver) -> None:
+    def __init__(
+        self, *, broker: Broker, resolve: AudienceResolver, health: LoopHealth | None = None
+    ) -> None:
         self._broker = broker
         self._resolve = resolve
+        self._health = health or LoopHealth()
         self._subscribers: defaultdict[int, set[Subscriber]] = defaultdict(set)
         # The id of the last event delivered, where the log is read from after an outage.
         self._last_id: str | None = None
@@ -121,13 +126,12 @@ class RealtimeHub:
         """Deliver the broker's events until cancelled. When the broker fails (Redis
         restarts), listen again, then deliver from its log what was published meanwhile:
         the sockets stay open and miss nothing."""
-        failures = 0
         while True:
             try:
                 async for event in self._broker.listen():
                     if event.get("type") == SUBSCRIBED:
-                        await self._caught_up(failures)
-                        failures = 0
+                        await self._caught_up()
+                        self._health.ok(LOOP)
                     else:
                         await self._deliver(event)
                 reason: BaseException | str = "the subscription ended"
@@ -135,9 +139,7 @@ class RealtimeHub:
                 raise
             except Exception as exc:
                 reason = exc
-            if failures == 0:
-                log.warning("live events interrupted (%s); listening again", reason)
-            failures += 1
+            failures = self._health.failed(LOOP, reason)
             await asyncio.sleep(min(_RETRY_MAX_SECONDS, _RETRY_SECONDS * 2**failures))
 
     async def _deliver(self, event: dict[str, Any]) -> None:
@@ -149,7 +151,7 @@ class RealtimeHub:
         except Exception:
             log.exception("event %s not delivered", event.get("type"))
 
-    async def _caught_up(self, failures: int) -> None:
+    async def _caught_up(self) -> None:
         """Subscribed (again): deliver what the log holds after the last event delivered
         (the sockets skip what they already have), or, when the log no longer reaches back
         that far, tell every socket to re-fetch."""
@@ -167,8 +169,8 @@ class RealtimeHub:
         else:
             for event in missed:
                 await self._deliver(event)
-        if failures:
-            log.warning("live events back; %s delivered from the log", len(missed or []))
+            if missed:
+                log.info("%s live events delivered from the log after a gap", len(missed))
 
     def _all_subscribers(self) -> list[Subscriber]:
         return [s for company in self._subscribers.values() for s in company]

@@ -6,7 +6,6 @@ message still goes out once. Time comes from the injected clock."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any, Protocol
 
@@ -41,21 +40,10 @@ class _Channels(Protocol):
 
 
 class ScheduledRunner:
-    def __init__(
-        self, *, clock: Clock, channels: _Channels, interval: float = 15.0, batch: int = 100
-    ) -> None:
+    def __init__(self, *, clock: Clock, channels: _Channels, batch: int = 100) -> None:
         self._clock = clock
         self._channels = channels
-        self._interval = interval
         self._batch = batch
-
-    async def run_forever(self) -> None:
-        while True:
-            try:
-                await self.tick()
-            except Exception:
-                log.exception("a scheduled-messages pass failed; the next one retries")
-            await asyncio.sleep(self._interval)
 
     async def tick(self) -> int:
         """Send every message due now (up to one batch); returns how many this call sent."""

@@ -170,6 +170,9 @@ class Message(Model):
     quoted_channel_id = fields.CharField(max_length=128, null=True)
     status = fields.CharEnumField(MessageStatus, max_length=10, default=MessageStatus.pending)
     error = fields.TextField(null=True)
+    # Set just before the channel is called and cleared if it refused: a pending message with
+    # it set was being sent when a crash came, and may or may not have left (never resent).
+    send_started_at = fields.DatetimeField(null=True)
     sender_user: fields.ForeignKeyNullableRelation["User"] = fields.ForeignKeyField(
         "models.User", related_name="sent_messages", null=True, on_delete=fields.SET_NULL
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from bot.channel import ChannelEvents, ConnectionState
+from bot.channel import ChannelEvents, ConnectionState, StateChange
 from bot.sandbox import SandboxChannel
 from bot.sessions import Backoff, SessionManager
 from tests.bot.recorder import Recorder
@@ -69,3 +69,25 @@ async def test_starting_twice_runs_one_channel() -> None:
     assert manager.running == [1]
     await manager.stop(1)
     assert manager.channel(1) is None
+
+
+async def test_on_running_comes_once_the_channel_can_be_found() -> None:
+    """A sandbox reports "connected" from inside start(), before it is registered: what waits
+    for the channel is told after registration, when `channel()` finds it."""
+    found_when_connected: list[bool] = []
+    found_when_running: list[bool] = []
+    manager: SessionManager
+
+    class Watching(Recorder):
+        async def on_state(self, change: StateChange) -> None:
+            await super().on_state(change)
+            found_when_connected.append(manager.channel(change.connection_id) is not None)
+
+    async def running(connection_id: int) -> None:
+        found_when_running.append(manager.channel(connection_id) is not None)
+
+    manager = SessionManager(factory=sandbox, events=Watching(), on_running=running)
+    await manager.start(8)
+    assert found_when_connected == [False]  # why "connected" alone cannot trigger the retry
+    assert found_when_running == [True]
+    await manager.stop_all()

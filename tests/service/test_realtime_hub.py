@@ -10,6 +10,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from service.auth.tokens import Principal
+from service.loops import LoopHealth
 from service.realtime.broker import RedisBroker
 from service.realtime.hub import RealtimeHub, Subscriber
 from service.users.models import Role
@@ -38,7 +39,8 @@ async def test_live_events_resume_after_redis_restarts_and_nothing_is_missed() -
     with private_redis() as server:
         redis = Redis.from_url(server.url, decode_responses=True, socket_connect_timeout=1)
         broker = RedisBroker(redis)
-        hub = RealtimeHub(broker=broker, resolve=_resolve)
+        health = LoopHealth()
+        hub = RealtimeHub(broker=broker, resolve=_resolve, health=health)
         subscriber = Subscriber(Principal(company_id=1, role=Role.admin), frozenset())
         subscriber.release()  # live from the start
         hub.add(subscriber)
@@ -54,6 +56,7 @@ async def test_live_events_resume_after_redis_restarts_and_nothing_is_missed() -
             assert before[-1] == n
             server.stop()
             await asyncio.sleep(1)  # the hub notices, and retries while Redis is down
+            assert "realtime" in health.down()
             server.start()
             # Before the hub is back (it waits 0.5 s, then 1 s, ...): only the log has it.
             await broker.publish(_event(100))
@@ -61,6 +64,7 @@ async def test_live_events_resume_after_redis_restarts_and_nothing_is_missed() -
             await broker.publish(_event(101))  # live, or from the log: once either way
             assert await _received(subscriber, 2) == [100, 101]
             assert not running.done()
+            assert health.down() == {}
         finally:
             running.cancel()
             await redis.aclose()
