@@ -49,14 +49,30 @@ FROM base AS runtime-base
 RUN apt-get update \
     && apt-get install -y --no-install-recommends libmagic1 \
     && rm -rf /var/lib/apt/lists/*
+# `atende backup` / `restore` run pg_dump, pg_restore and psql, which must be at least as new
+# as the server (compose runs postgres:16; Debian's own client may be older): PostgreSQL's
+# apt repository for this image's Debian release.
+ARG PG_CLIENT_MAJOR=16
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends ca-certificates curl \
+    && install -d /usr/share/postgresql-common/pgdg \
+    && curl -fsSL -o /usr/share/postgresql-common/pgdg/apt.postgresql.org.asc \
+        https://www.postgresql.org/media/keys/ACCC4CF8.asc \
+    && . /etc/os-release \
+    && echo "deb [signed-by=/usr/share/postgresql-common/pgdg/apt.postgresql.org.asc] https://apt.postgresql.org/pub/repos/apt ${VERSION_CODENAME}-pgdg main" \
+        > /etc/apt/sources.list.d/pgdg.list \
+    && apt-get update \
+    && apt-get install -y --no-install-recommends "postgresql-client-${PG_CLIENT_MAJOR}" \
+    && apt-get purge -y curl && apt-get autoremove -y \
+    && rm -rf /var/lib/apt/lists/*
 
 ARG APP_UID=10001
 ARG APP_GID=10001
 RUN groupadd --system --gid "${APP_GID}" atende \
     && useradd --system --uid "${APP_UID}" --gid atende \
         --home-dir /home/atende --create-home --shell /usr/sbin/nologin atende \
-    && mkdir -p /app /data \
-    && chown atende:atende /app /data
+    && mkdir -p /app /data /backups \
+    && chown atende:atende /app /data /backups
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     HOME=/home/atende \
@@ -80,7 +96,7 @@ COPY --from=builder /opt/venv /opt/venv
 ENV PORT=8080 \
     WORKERS=2
 # Declared after /data was chowned, so a new named volume starts owned by atende.
-VOLUME ["/data"]
+VOLUME ["/data", "/backups"]
 USER atende
 EXPOSE 8080
 # No curl in slim images: ask with the interpreter that is already there.

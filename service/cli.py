@@ -1,4 +1,4 @@
-"""`atende serve | migrate | createadmin | demo | connect | notebook`."""
+"""`atende serve | migrate | createadmin | demo | connect | notebook | backup | restore`."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import asyncio
 import importlib.util
 import os
 import sys
+import time
 from collections.abc import Awaitable, Callable
 from functools import partial
 from pathlib import Path
@@ -175,6 +176,45 @@ def _notebook(settings: Settings, port: int, no_browser: bool) -> None:
     os.execve(sys.executable, command, env)
 
 
+def _backup(settings: Settings, output: Path, every: float | None, keep: int) -> None:
+    from service.backup import BackupError, make_backup
+
+    if every is not None and (every <= 0 or not output.is_dir() or keep < 1):
+        sys.exit("--every needs a positive number of hours, --output a folder and --keep ≥ 1.")
+    while True:
+        try:
+            path, counts = make_backup(settings, output)
+        except BackupError as error:
+            if every is None:
+                sys.exit(f"Backup failed: {error}")
+            print(f"Backup failed (next try in {every} h): {error}", flush=True)
+        else:
+            figures = ", ".join(f"{n} {what}" for what, n in counts.as_dict().items())
+            print(f"Backup written to {path} ({figures}).", flush=True)
+        if every is None:
+            return
+        archives = sorted(output.glob("atende-backup-*.tar.gz"))
+        for old in archives[: max(0, len(archives) - keep)]:
+            old.unlink()
+        time.sleep(every * 3600)
+
+
+def _restore(settings: Settings, archive: Path, force: bool) -> None:
+    from service.backup import BackupError, count_rows, restore_backup
+
+    try:
+        manifest = restore_backup(settings, archive, force=force)
+    except BackupError as error:
+        sys.exit(f"Restore failed: {error}")
+    asyncio.run(migrate_db(settings))  # an archive of an older version is brought up to date
+    expected = {k: v for k, v in manifest["counts"].items() if k != "media_files"}
+    found = count_rows(settings)
+    if found != expected:
+        sys.exit(f"Restore incomplete: the backup counted {expected}, the database has {found}.")
+    figures = ", ".join(f"{n} {what}" for what, n in manifest["counts"].items())
+    print(f"Restored the backup of {manifest['created_at']} ({figures}).")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="atende", description="Atende customer service")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -210,6 +250,23 @@ def main(argv: list[str] | None = None) -> None:
     connect.add_argument(
         "--phone", help="log in by pairing code for this number (+55…) instead of a QR code"
     )
+    backup = commands.add_parser(
+        "backup", help="write the database, DATA_DIR and the media into one archive"
+    )
+    backup.add_argument(
+        "--output", type=Path, default=Path(), help="a file, or a folder (default: here)"
+    )
+    backup.add_argument("--every", type=float, metavar="HOURS", help="again every HOURS hours")
+    backup.add_argument(
+        "--keep", type=int, default=7, help="with --every: archives kept in the folder"
+    )
+    restore = commands.add_parser(
+        "restore", help="restore an archive of `atende backup` (stop the server first)"
+    )
+    restore.add_argument("archive", type=Path)
+    restore.add_argument(
+        "--force", action="store_true", help="replace a database that already has data"
+    )
     args = parser.parse_args(argv)
 
     settings = Settings()
@@ -235,6 +292,10 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "connect":
         asyncio.run(migrate_db(settings))
         _connect(settings, args.connection, args.phone)
+    elif args.command == "backup":
+        _backup(settings, args.output, args.every, args.keep)
+    elif args.command == "restore":
+        _restore(settings, args.archive, args.force)
 
 
 if __name__ == "__main__":
