@@ -210,7 +210,12 @@ def create_app(
     @app.get("/metrics")
     async def metrics(request: Request) -> HTTPResponse:
         """Prometheus exposition format."""
-        return raw(app.ctx.metrics.render(), content_type=CONTENT_TYPE_LATEST)
+        metrics: Metrics = app.ctx.metrics
+        workers = worker_report(app)
+        if workers is not None:
+            metrics.workers_running.set(workers["running"])
+            metrics.worker_restarts.set(workers["restarts"])
+        return raw(metrics.render(), content_type=CONTENT_TYPE_LATEST)
 
     if fake_whatsapp:
 

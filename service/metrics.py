@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 __all__ = ["CONTENT_TYPE_LATEST", "Metrics"]
@@ -34,6 +34,15 @@ class Metrics:
         )
         self.errors = Counter(
             "atende_errors", "Unhandled errors by kind", ["kind"], registry=self.registry
+        )
+        # Read from Sanic's shared worker state when scraped (service.watchdog).
+        self.workers_running = Gauge(
+            "atende_workers_running", "Server workers running", registry=self.registry
+        )
+        self.worker_restarts = Gauge(
+            "atende_worker_restarts",
+            "Server workers replaced since the server started (one died each time)",
+            registry=self.registry,
         )
 
     def render(self) -> bytes:

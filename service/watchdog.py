@@ -39,21 +39,28 @@ def start_watchdog(app: Sanic[Any, Any], _loop: Any = None) -> None:
             time.sleep(CHECK_SECONDS)
             if manager._shutting_down:
                 return
-            for process in manager.transient_processes:
-                if process.state in _LEFT_ALONE or process.is_alive():
-                    continue
-                exit_code = process.exitcode
-                log.error(
-                    "worker %s (pid %s) died with exit code %s; starting another",
-                    process.name,
-                    process.pid,
-                    exit_code,
-                )
-                # The manager acts on its pipe's "name:" messages: it restarts that worker.
-                process.set_state(ProcessState.RESTARTING, force=True)
-                manager.monitor_publisher.send(f"{process.name}:")
+            try:
+                replace_dead(manager)
+            except Exception:  # the watchdog itself must not die
+                log.exception("the worker watchdog failed; it goes on")
 
     threading.Thread(target=watch, name="atende-watchdog", daemon=True).start()
+
+
+def replace_dead(manager: Any) -> None:
+    """Ask the manager to restart each server worker that died by itself."""
+    for process in manager.transient_processes:
+        if process.state in _LEFT_ALONE or process.is_alive():
+            continue
+        log.error(
+            "worker %s (pid %s) died with exit code %s; starting another",
+            process.name,
+            process.pid,
+            process.exitcode,
+        )
+        # The manager acts on its pipe's "name:" messages: it restarts that worker.
+        process.set_state(ProcessState.RESTARTING, force=True)
+        manager.monitor_publisher.send(f"{process.name}:")
 
 
 def worker_report(app: Sanic[Any, Any]) -> dict[str, Any] | None:

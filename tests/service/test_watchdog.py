@@ -12,29 +12,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.processes import atende_server, free_port, private_redis
+from tests.processes import atende_server, free_port, private_redis, server_workers
 
 pytestmark = pytest.mark.slow
 
 
-def _workers(main_pid: int) -> dict[str, int]:
-    """The server workers among the main process's children: name → pid."""
-    found: dict[str, int] = {}
-    for child in Path(f"/proc/{main_pid}/task/{main_pid}/children").read_text().split():
-        try:
-            environ = Path(f"/proc/{child}/environ").read_bytes().split(b"\0")
-        except OSError:
-            continue  # gone meanwhile
-        for entry in environ:
-            if entry.startswith(b"SANIC_WORKER_NAME=Sanic-Server"):
-                found[entry.split(b"=", 1)[1].decode()] = int(child)
-    return found
-
-
-def _until(condition: Callable[[], bool], what: str, seconds: float = 20) -> None:
+def _until(condition: Callable[[], bool], what: str, log: Path, seconds: float = 30) -> None:
     deadline = time.monotonic() + seconds
     while not condition():
-        assert time.monotonic() < deadline, f"not within {seconds} s: {what}"
+        assert time.monotonic() < deadline, f"not within {seconds} s: {what}\n{log.read_text()}"
         time.sleep(0.2)
 
 
@@ -48,15 +34,20 @@ def test_a_killed_worker_is_replaced_and_health_tells(tmp_path: Path) -> None:
             atende_server(env, port=port, workers=2, log=log) as server,
             httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as http,
         ):
-            _until(lambda: len(_workers(server.pid)) == 2, "two workers")
-            _until(lambda: http.get("/health").json()["workers"]["running"] == 2, "health")
+            _until(lambda: len(server_workers(server.pid)) == 2, "two workers", log)
+            _until(lambda: http.get("/health").json()["workers"]["running"] == 2, "health", log)
             assert http.get("/health").json()["workers"] == {"running": 2, "of": 2, "restarts": 0}
             for restarts in (1, 2):  # and the replacement is watched like the first
-                name, pid = sorted(_workers(server.pid).items())[0]
+                name, pid = sorted(server_workers(server.pid).items())[0]
                 os.kill(pid, signal.SIGKILL)
-                _until(lambda n=name, p=pid: _workers(server.pid).get(n, p) != p, "replaced")
+                _until(
+                    lambda n=name, p=pid: server_workers(server.pid).get(n, p) != p, "replaced", log
+                )
                 expected = {"running": 2, "of": 2, "restarts": restarts}
-                _until(lambda e=expected: http.get("/health").json()["workers"] == e, "health")
+                _until(lambda e=expected: http.get("/health").json()["workers"] == e, "health", log)
             assert all(http.get("/health").status_code == 200 for _ in range(10))
+            metrics = http.get("/metrics").text
+            assert "atende_worker_restarts 2.0" in metrics
+            assert "atende_workers_running 2.0" in metrics
     text = log.read_text()
     assert text.count("died with exit code -9; starting another") == 2, text
