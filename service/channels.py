@@ -30,6 +30,7 @@ from service.outbound_recovery import OutboundRecovery
 from service.pipeline import Pipeline
 from service.realtime.broker import SUBSCRIBED, Broker
 from service.realtime.events import message_updated
+from service.sandbox.journal import JOURNAL_ENV, JournaledSandbox
 from service.settings import Settings
 
 __all__ = ["COMMAND", "ChannelHub", "WhatsAppFactory", "fake_whatsapp_for_tests", "state_fields"]
@@ -93,10 +94,14 @@ def state_fields(change: StateChange) -> dict[str, Any]:
 
 def fake_whatsapp_for_tests(hub: ChannelHub) -> bool:
     """TEST ONLY: with ATENDE_FAKE_WHATSAPP=1 (tests that start real processes), WhatsApp
-    connections run on a sandbox channel instead of reaching WhatsApp. True when it applies."""
+    connections run on a sandbox channel instead of reaching WhatsApp. True when it applies.
+    With ATENDE_SANDBOX_JOURNAL, sandbox channels journal their sends (service.sandbox.journal)."""
+    clock = hub._clock
+    journal = os.environ.get(JOURNAL_ENV)
+    if journal:
+        hub.sandbox_factory = lambda cid: JournaledSandbox(cid, clock=clock, journal=journal)
     if os.environ.get("ATENDE_FAKE_WHATSAPP") != "1":
         return False
-    clock = hub._clock
     hub.whatsapp_factory = lambda connection: SandboxChannel(connection.id, clock=clock)
     return True
 
@@ -120,6 +125,9 @@ class ChannelHub:
         self._clock = clock
         # Replaced by tests (and ATENDE_FAKE_WHATSAPP) with a channel that needs no WhatsApp.
         self.whatsapp_factory: WhatsAppFactory = self._neonize_channel
+        self.sandbox_factory: Callable[[int], SandboxChannel] = partial(
+            SandboxChannel, clock=clock
+        )
         self.sender = OutboundSender(
             channels=self._running_channel,
             broker=broker,
@@ -323,7 +331,7 @@ class ChannelHub:
         if connection.channel == ChannelKind.whatsapp:
             self._logins[connection_id] = connection.pairing_phone
             return self.whatsapp_factory(connection)
-        return SandboxChannel(connection_id, clock=self._clock)
+        return self.sandbox_factory(connection_id)
 
     def _neonize_channel(self, connection: Connection) -> Channel:
         # Imported here: neonize costs half a second and 50 MB, which a process without a

@@ -10,9 +10,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager, suppress
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
@@ -44,6 +46,21 @@ def free_port() -> int:
         if port not in _GIVEN_PORTS:
             _GIVEN_PORTS.add(port)
             return port
+
+
+def server_workers(main_pid: int) -> dict[str, int]:
+    """The Sanic server workers among the children of `atende serve`: name → pid (Sanic
+    starts each with SANIC_WORKER_NAME in its environment)."""
+    found: dict[str, int] = {}
+    for child in Path(f"/proc/{main_pid}/task/{main_pid}/children").read_text().split():
+        try:
+            environ = Path(f"/proc/{child}/environ").read_bytes().split(b"\0")
+        except OSError:
+            continue  # gone meanwhile
+        for entry in environ:
+            if entry.startswith(b"SANIC_WORKER_NAME=Sanic-Server"):
+                found[entry.split(b"=", 1)[1].decode()] = int(child)
+    return found
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
@@ -178,3 +195,20 @@ def private_redis() -> Iterator[PrivateRedis]:
         yield server
     finally:
         server.stop()
+
+
+@asynccontextmanager
+async def fresh_database(database_url: str, prefix: str = "atende_fresh") -> AsyncIterator[str]:
+    """The URL of a new, empty database on the server of `database_url`, dropped after."""
+    import asyncpg  # only the Postgres runs need it
+
+    parts = urlsplit(database_url)
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    admin_url = urlunsplit(parts._replace(scheme="postgresql", path="/postgres"))
+    connection = await asyncpg.connect(admin_url)
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+        yield urlunsplit(parts._replace(path=f"/{name}"))
+    finally:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await connection.close()

@@ -7,14 +7,12 @@ from __future__ import annotations
 import os
 import signal
 import time
-import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import ExitStack
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-import asyncpg
 import httpx
 import pytest
 import pytest_asyncio
@@ -23,7 +21,7 @@ from redis.asyncio import Redis
 
 from service.leases import installation_mark
 from service.settings import Settings
-from tests.processes import atende_server, free_port, settings_env
+from tests.processes import atende_server, free_port, fresh_database, settings_env
 
 pytestmark = pytest.mark.slow
 
@@ -39,19 +37,12 @@ async def workers_env(test_settings: Settings, tmp_path: Path) -> AsyncIterator[
     so that the test server's own lease loop stays out of it."""
     if not (test_settings.database_url and test_settings.redis_url):
         pytest.skip("several workers need Postgres and Redis (DATABASE_URL, REDIS_URL)")
-    parts = urlsplit(test_settings.database_url)
-    database = f"atende_workers_{uuid.uuid4().hex[:8]}"
-    admin_url = urlunsplit(parts._replace(scheme="postgresql", path="/postgres"))
-    connection = await asyncpg.connect(admin_url)
-    await connection.execute(f'CREATE DATABASE "{database}"')
-    await connection.close()
     redis_url = urlunsplit(urlsplit(test_settings.redis_url)._replace(path="/13"))
     redis = Redis.from_url(redis_url)
     await redis.flushdb()
     await redis.aclose()
     env = settings_env(test_settings)
     env.update(
-        DATABASE_URL=urlunsplit(parts._replace(path=f"/{database}")),
         REDIS_URL=redis_url,
         DATA_DIR=str(tmp_path / "data"),
         LEASE_SECONDS=str(LEASE_SECONDS),
@@ -60,10 +51,9 @@ async def workers_env(test_settings: Settings, tmp_path: Path) -> AsyncIterator[
         ATENDE_ADMIN_EMAIL=_EMAIL,
         ATENDE_ADMIN_PASSWORD=_PASSWORD,
     )
-    yield env
-    connection = await asyncpg.connect(admin_url)
-    await connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-    await connection.close()
+    async with fresh_database(test_settings.database_url, "atende_workers") as database_url:
+        env["DATABASE_URL"] = database_url
+        yield env
 
 
 def _until(check: Callable[[], T | None], *, within: float = 15.0) -> T:
