@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from sanic import Sanic
@@ -33,8 +34,21 @@ _LEFT_ALONE = {ProcessState.NONE, ProcessState.RESTARTING, ProcessState.TERMINAT
 def start_watchdog(app: Sanic[Any, Any], _loop: Any = None) -> None:
     """A `main_process_ready` listener: watch the manager's server workers."""
     manager = app.manager
+    # Until every worker has acknowledged its start, the manager is in its start-up wait,
+    # which echoes restart requests back to itself without end (and shuts the server down by
+    # itself when a worker dies that early): nothing is asked of it before that wait is over,
+    # which is known by wrapping it.
+    started = threading.Event()
+    wait_for_ack: Callable[[], None] = manager.wait_for_ack
+
+    def wait_then_watch() -> None:
+        wait_for_ack()
+        started.set()
+
+    manager.wait_for_ack = wait_then_watch  # type: ignore[method-assign]
 
     def watch() -> None:
+        started.wait()
         while True:
             time.sleep(CHECK_SECONDS)
             if manager._shutting_down:
@@ -70,7 +84,7 @@ def worker_report(app: Sanic[Any, Any]) -> dict[str, Any] | None:
     if multiplexer is None:
         return None
     servers = [state for state in multiplexer.workers.values() if state.get("server")]
-    running = [s for s in servers if s.get("state") in ("STARTED", "ACKED", "JOINED", "SERVING")]
+    running = [s for s in servers if s.get("state") == "ACKED"]  # started, and serving
     return {
         "running": len(running),
         "of": len(servers),

@@ -41,7 +41,9 @@ def test_a_killed_worker_is_replaced_and_health_tells(tmp_path: Path) -> None:
                 name, pid = sorted(server_workers(server.pid).items())[0]
                 os.kill(pid, signal.SIGKILL)
                 _until(
-                    lambda n=name, p=pid: server_workers(server.pid).get(n, p) != p, "replaced", log
+                    lambda n=name, p=pid: server_workers(server.pid).get(n, p) != p,
+                    f"{name} (pid {pid}) replaced, round {restarts}",
+                    log,
                 )
                 expected = {"running": 2, "of": 2, "restarts": restarts}
                 _until(lambda e=expected: http.get("/health").json()["workers"] == e, "health", log)
