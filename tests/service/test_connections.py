@@ -195,6 +195,9 @@ async def test_invalid_fields_are_422(
 
 async def test_read_only_fields_are_shown(client: httpx.AsyncClient, tenant: Tenant) -> None:
     connection = await make_connection(client, tenant, channel="whatsapp")
+    # Stopped first: a running channel reports its own state meanwhile, whenever it gets to.
+    stopped = await client.post(f"/api/connections/{connection['id']}/stop", headers=tenant.headers)
+    assert stopped.status_code in (200, 202), stopped.text
     await Connection.filter(id=connection["id"]).update(
         status=ConnectionStatus.connected, phone_number="+5511988887777"
     )

@@ -406,12 +406,17 @@ async function renderDetail(root, id, state) {
     }
   }
 
+  // Each fresh load supersedes the ones still on their way (an action's reload and a filter
+  // change can overlap): only the newest one's rows are shown, never both pages together.
+  let generation = 0;
+
   async function loadRecipients(fresh) {
-    if (fresh) {
-      cursor = null;
-      loaded = [];
-    }
-    const page = await api(`/api/campaigns/${campaign.id}/recipients`, { query: { limit: 50, cursor, status: filter.value } });
+    if (fresh) generation += 1;
+    const mine = generation;
+    const from = fresh ? null : cursor;
+    const page = await api(`/api/campaigns/${campaign.id}/recipients`, { query: { limit: 50, cursor: from, status: filter.value } });
+    if (mine !== generation) return;
+    if (fresh) loaded = [];
     loaded.push(...page.items);
     cursor = page.next_cursor;
     more.hidden = !cursor;
