@@ -125,9 +125,7 @@ class ChannelHub:
         self._clock = clock
         # Replaced by tests (and ATENDE_FAKE_WHATSAPP) with a channel that needs no WhatsApp.
         self.whatsapp_factory: WhatsAppFactory = self._neonize_channel
-        self.sandbox_factory: Callable[[int], SandboxChannel] = partial(
-            SandboxChannel, clock=clock
-        )
+        self.sandbox_factory: Callable[[int], SandboxChannel] = partial(SandboxChannel, clock=clock)
         self.sender = OutboundSender(
             channels=self._running_channel,
             broker=broker,
