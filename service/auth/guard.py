@@ -12,7 +12,8 @@ from sanic.response import HTTPResponse
 from service.auth.models import ApiToken
 from service.auth.tokens import API_TOKEN_PREFIX, Principal, decode_access_token, hash_token
 from service.errors import Forbidden, Unauthorized
-from service.users.models import Role, User
+from service.statements import fetch
+from service.users.models import Role
 
 __all__ = ["authenticate", "principal_of", "requires"]
 
@@ -50,17 +51,25 @@ async def principal_of(request: Request, token: str) -> Principal:
     claims = decode_access_token(token, key=request.app.ctx.signing_key, now=now)
     # The user is read again so that a deactivated or demoted user (or a deactivated company)
     # loses access at once.
-    user = await User.get_or_none(
-        id=int(claims["sub"]), company_id=claims["cid"], is_active=True, company__is_active=True
-    )
-    if user is None:
+    # Every API call reads it: one hand-written statement (the ORM's query building cost
+    # about a tenth of a worker's CPU under load).
+    rows = await fetch(_ACTIVE_USER_SQL, int(claims["sub"]), int(claims["cid"]))
+    if not rows:
         raise Unauthorized("User no longer active")
+    user = rows[0]
     return Principal(
-        company_id=user.company_id,
-        role=Role(user.role),
-        user_id=user.id,
-        is_super=user.is_super,
+        company_id=int(user["company_id"]),
+        role=Role(user["role"]),
+        user_id=int(user["id"]),
+        is_super=bool(user["is_super"]),
     )
+
+
+_ACTIVE_USER_SQL = (
+    "SELECT u.id, u.company_id, u.role, u.is_super FROM users u"
+    " JOIN companies c ON c.id = u.company_id"
+    " WHERE u.id = ? AND u.company_id = ? AND u.is_active AND c.is_active"
+)
 
 
 def requires(*roles: Role, super_admin: bool = False) -> Callable[[Handler], Handler]:
