@@ -54,7 +54,8 @@ def create_app(
     if settings.sentry_dsn:
         import sentry_sdk
 
-        sentry_sdk.init(dsn=settings.sentry_dsn, send_default_pii=False)
+        # No personal data option: sentry-sdk 3 sends none by default and dropped the flag.
+        sentry_sdk.init(dsn=settings.sentry_dsn)
 
     app: Sanic[Any, Any] = Sanic(name, error_handler=JsonErrorHandler(), configure_logging=False)
     app.config.REQUEST_MAX_SIZE = settings.max_body_bytes
