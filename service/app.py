@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 import uuid
 from pathlib import Path
@@ -81,7 +80,7 @@ def create_app(
     app.ctx.signing_key = settings.signing_key()
     # TEST ONLY (tests/test_workers.py): WhatsApp connections run on a sandbox channel, and
     # /__test__/channels tells which ones a worker runs.
-    fake_whatsapp = os.environ.get("ATENDE_FAKE_WHATSAPP") == "1"
+    fake_whatsapp = settings.atende_fake_whatsapp
 
     @app.before_server_start
     async def open_resources(app: Sanic[Any, Any]) -> None:
@@ -119,7 +118,7 @@ def create_app(
             leases=leases,
             health=app.ctx.loops,
         )
-        fake_whatsapp_for_tests(app.ctx.channels)
+        fake_whatsapp_for_tests(app.ctx.channels, settings)
 
     @app.after_server_start
     async def start_channels(app: Sanic[Any, Any]) -> None:

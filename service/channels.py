@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
 from collections.abc import Callable, Coroutine, Sequence
 from functools import partial
@@ -23,14 +22,14 @@ from service.clock import Clock
 from service.connections.models import Channel as ChannelKind
 from service.connections.models import Connection, ConnectionStatus
 from service.connections.service import connection_updated
+from service.events import message_updated
 from service.leases import Leases, connection_lease, installation_mark
 from service.loops import LoopHealth, backoff_seconds
 from service.outbound import OutboundSender
 from service.outbound_recovery import OutboundRecovery
 from service.pipeline import Pipeline
 from service.realtime.broker import SUBSCRIBED, Broker
-from service.realtime.events import message_updated
-from service.sandbox.journal import JOURNAL_ENV, JournaledSandbox
+from service.sandbox.journal import JournaledSandbox
 from service.settings import Settings
 
 __all__ = ["COMMAND", "ChannelHub", "WhatsAppFactory", "fake_whatsapp_for_tests", "state_fields"]
@@ -92,15 +91,15 @@ def state_fields(change: StateChange) -> dict[str, Any]:
     return fields
 
 
-def fake_whatsapp_for_tests(hub: ChannelHub) -> bool:
+def fake_whatsapp_for_tests(hub: ChannelHub, settings: Settings) -> bool:
     """TEST ONLY: with ATENDE_FAKE_WHATSAPP=1 (tests that start real processes), WhatsApp
     connections run on a sandbox channel instead of reaching WhatsApp. True when it applies.
     With ATENDE_SANDBOX_JOURNAL, sandbox channels journal their sends (service.sandbox.journal)."""
     clock = hub._clock
-    journal = os.environ.get(JOURNAL_ENV)
+    journal = settings.atende_sandbox_journal
     if journal:
         hub.sandbox_factory = lambda cid: JournaledSandbox(cid, clock=clock, journal=journal)
-    if os.environ.get("ATENDE_FAKE_WHATSAPP") != "1":
+    if not settings.atende_fake_whatsapp:
         return False
     hub.whatsapp_factory = lambda connection: SandboxChannel(connection.id, clock=clock)
     return True

@@ -24,8 +24,8 @@ from bot.channel import (
     SendFailed,
 )
 from service.clock import Clock
+from service.events import message_updated
 from service.realtime.broker import Broker
-from service.realtime.events import message_updated
 from service.statements import execute, fetch
 from service.tickets.models import Message, MessageStatus
 

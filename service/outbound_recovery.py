@@ -19,9 +19,9 @@ from datetime import timedelta
 from typing import cast
 
 from service.clock import Clock
+from service.events import message_updated
 from service.outbound import OutboundSender
 from service.realtime.broker import Broker
-from service.realtime.events import message_updated
 from service.tickets.models import Message, MessageStatus
 
 __all__ = ["INTERRUPTED", "OutboundRecovery"]

@@ -31,7 +31,7 @@ import logging
 import re
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -56,9 +56,10 @@ from flows.events import (
 from flows.filters import Message as FlowMessage
 from service.campaigns.actions import ANSWER_WINDOW, campaign_answered
 from service.clock import Clock
-from service.contacts.actions import contact_updated
+from service.contacts.actions import contact_updated, set_opted_out
 from service.contacts.models import Contact
 from service.contacts.phones import normalize_number
+from service.events import MESSAGE_CREATED, TICKET_CREATED, TICKET_HISTORY, message_updated
 from service.flow_config import (
     STAMP_COLUMNS,
     BotConfigs,
@@ -73,17 +74,24 @@ from service.realtime.events import EventBatch, ticket_audience, transaction_wit
 from service.statements import (
     fetch,
     insert,
+    insert_along,
     insert_select,
+    insert_statement,
     is_postgres,
     update,
     update_statement,
 )
+from service.tickets import lifecycle
+from service.tickets.history import announce as announce_ticket
+from service.tickets.history import history_out, record
+from service.tickets.lifecycle import BOT, CUSTOMER, Change
 from service.tickets.models import (
     ACTIVE_STATUSES,
     Direction,
     Message,
     MessageStatus,
     Ticket,
+    TicketEvent,
     TicketStatus,
 )
 from service.tickets.service import message_out, ticket_out
@@ -126,6 +134,14 @@ _CLAIM_SQL = (
     " AND processed_at IS NULL RETURNING *"
 )
 _ACTIVE_VALUES = frozenset(status.value for status in ACTIVE_STATUSES)
+# Of those, the ones whose change the inbox hears of as `ticket.updated` (a new message tells
+# of its last message and unread count itself, and flow_state is not shown).
+_SHOWN = frozenset(_PROCESSED_FIELDS) - {
+    "unread_count",
+    "last_message",
+    "last_message_at",
+    "flow_state",
+}
 _M = TypeVar("_M", bound=Model)
 
 
@@ -531,10 +547,8 @@ class Pipeline:
     async def _announce_created(self, ticket: Ticket, contact: Contact | None = None) -> None:
         """`ticket.created`, the ticket as the API shows it; its row is committed already."""
         try:
-            data = (await ticket_out(ticket, contact=contact)).model_dump(mode="json")
-            await self._broker.publish(
-                {"type": "ticket.created", "data": data, "audience": ticket_audience(ticket)}
-            )
+            data = await ticket_out(ticket, contact=contact)
+            await self._broker.publish(TICKET_CREATED.event(data, audience=ticket_audience(ticket)))
         except Exception:
             # The ticket exists; a lost notification is caught up by re-fetching.
             log.exception("could not publish ticket.created")
@@ -562,11 +576,8 @@ class Pipeline:
                 target.body = _group_body(inbound, inbound.text) if inbound.group else inbound.text
                 target.edited_at = inbound.timestamp
                 await target.save(update_fields=["body", "edited_at"])
-            batch.add(
-                "message.updated",
-                _message_data(target),
-                audience={"company_id": target.company_id, "ticket_id": target.ticket_id},  # type: ignore[attr-defined]
-            )
+            event = message_updated(target)
+            batch.add(event["type"], event["data"], audience=event["audience"])
 
     async def _contact(
         self, company_id: int, number: str, name: str, *, is_group: bool = False
@@ -605,12 +616,11 @@ class Pipeline:
             return latest
         if await redelivered():
             return None
-        if latest is not None and latest.flow_state.get("awaiting_rating"):
+        if latest is not None and lifecycle.awaiting_rating(latest):
             if parse_rating(FlowMessage(text)) is not None:
                 return latest
             # Anything but a rating is a new conversation: the question lapses.
-            latest.flow_state = {**latest.flow_state, "awaiting_rating": False}
-            await latest.save(update_fields=["flow_state"])
+            await self._expire_rating(latest)
         flow_state: dict[str, Any] = {}
         if latest is not None and latest.user_id is None and OUT_OF_HOURS_SLOT in latest.flow_state:  # type: ignore[attr-defined]
             # Closed by the bot out of hours: the customer was told once for this closed window.
@@ -622,6 +632,13 @@ class Pipeline:
             status=TicketStatus.bot,
             flow_state=flow_state,
         )
+
+    async def _expire_rating(self, ticket: Ticket) -> None:
+        async with transaction_with_events(self._broker) as batch:
+            change = lifecycle.expire_rating(ticket, by=CUSTOMER, now=self._clock())
+            if change is not None:
+                await update(ticket, ["flow_state"])
+                await record([change], batch)
 
     async def process_ticket(self, ticket_id: int) -> None:
         """Run every unprocessed inbound message of the ticket, oldest first."""
@@ -635,6 +652,7 @@ class Pipeline:
                 if ticket is None or not inbound:
                     return
                 before = _processed_values(ticket)
+                was = ticket_audience(ticket)
                 contact_id: int = ticket.contact_id  # type: ignore[attr-defined]
                 if stored is not None and stored.contact.id == contact_id:
                     # Read just now by persist, and only processing (under this ticket's
@@ -642,23 +660,42 @@ class Pipeline:
                     contact = stored.contact
                 else:
                     contact = await Contact.get(id=contact_id)
-                connection = stored.connection if stored is not None else None
-                campaign_recent = stored.campaign_recent if stored is not None else True
+                unit = _Unit(
+                    ticket=ticket,
+                    contact=contact,
+                    batch=batch,
+                    now=now,
+                    connection=stored.connection if stored is not None else None,
+                    campaign_recent=stored.campaign_recent if stored is not None else True,
+                )
                 # Before the replies are committed, so that the sender can tell whether
                 # anybody else could have sent them meanwhile.
                 mark = self._sender.mark()
-                pending: list[_Reply] = []
                 for message in inbound:
-                    await self._process_one(
-                        ticket, contact, message, batch, connection, now, pending, campaign_recent
-                    )
+                    await self._process_one(unit, message)
                 changed = [
                     name
                     for name, value in _processed_values(ticket).items()
                     if before[name] != value
                 ]
-                replies = await _store(ticket, changed, pending)
+                replies, lines = await _store(ticket, changed, unit.pending, unit.changes)
+                await self._announce(unit, changed, lines, was)
             await self._sender.send_stored(replies, number=contact.number, mark=mark)
+
+    async def _announce(
+        self, unit: _Unit, changed: list[str], lines: list[TicketEvent], was: dict[str, Any]
+    ) -> None:
+        """The unit's history lines, and the whole ticket when what the inbox shows of it
+        changed beyond its last message and unread count (message.created says those)."""
+        ticket = unit.ticket
+        if lines:
+            config = await self._bot_config(ticket.connection_id, unit.connection)  # type: ignore[attr-defined]
+            names = {queue.id: queue.name for queue in config.queues}
+            audience = ticket_audience(ticket)
+            for line in await history_out(lines, queue_names=names):
+                TICKET_HISTORY.add(unit.batch, line, audience=audience)
+        if not _SHOWN.isdisjoint(changed):
+            await announce_ticket(ticket, unit.batch, was=was, contact=unit.contact)
 
     async def _bot_config(self, connection_id: int, known: ConnectionInfo | None) -> BotConfig:
         connection = known if known is not None and known.id == connection_id else None
@@ -667,70 +704,74 @@ class Pipeline:
             return await bot_config_for(connection_id=connection_id)
         return await self._configs.config(connection)
 
-    async def _process_one(
-        self,
-        ticket: Ticket,
-        contact: Contact,
-        message: Message,
-        batch: EventBatch,
-        connection: ConnectionInfo | None,
-        now: datetime,
-        pending: list[_Reply],
-        campaign_recent: bool,
-    ) -> None:
-        """One claimed message (marked processed already) through the bot; its replies go
-        to `pending`, to be stored with the ticket."""
+    async def _process_one(self, unit: _Unit, message: Message) -> None:
+        """One claimed message (marked processed already) through the bot; its replies and
+        history lines go to the unit, to be stored with the ticket."""
+        ticket, contact, now, batch = unit.ticket, unit.contact, unit.now, unit.batch
         audience = ticket_audience(ticket)
         ticket.unread_count += 1
         ticket.last_message = _preview(message)
         ticket.last_message_at = message.created_at
-        batch.add("message.created", _message_data(message), audience=audience)
+        batch.add(MESSAGE_CREATED.name, _message_data(message), audience=audience)
         # Closed tickets only hear a rating; opt-out/in works in every other status (the
         # routers of the bot's own steps filter on the `bot` status themselves). The bot
         # never talks in a group.
-        if not contact.is_group and (
-            ticket.status is not TicketStatus.closed or ticket.flow_state.get("awaiting_rating")
+        if contact.is_group or (
+            ticket.status is TicketStatus.closed and not lifecycle.awaiting_rating(ticket)
         ):
-            if _is_fresh(ticket) and campaign_recent:
-                answer = await campaign_answered(
-                    connection_id=ticket.connection_id,  # type: ignore[attr-defined]
-                    contact_id=contact.id,
-                    now=now,
-                )
-                if answer.campaign_id is not None:
-                    ticket.campaign_id = answer.campaign_id
-                if answer.confirmed:
-                    # The answer to a campaign's "may we send?": the campaign sends its
-                    # message next, and the bot does not greet over it (the answer is kept,
-                    # and the customer's next message starts the bot as usual).
-                    return
-            config = await self._bot_config(ticket.connection_id, connection)  # type: ignore[attr-defined]
-            conversation = await conversation_for(ticket, contact=contact, now=now)
-            result = await run_flow(
-                text=message.body,
-                state=dict(ticket.flow_state),
-                config=config,
-                conversation=conversation,
-                router=self._router,
+            return
+        if _is_fresh(ticket) and unit.campaign_recent:
+            answer = await campaign_answered(
+                connection_id=ticket.connection_id,  # type: ignore[attr-defined]
+                contact_id=contact.id,
+                now=now,
             )
-            if await _apply(ticket, contact, result, text=message.body, now=now):
-                await contact_updated(contact, batch)
-            for text in result.messages:
-                row = {
-                    "company_id": ticket.company_id,  # type: ignore[attr-defined]
-                    "ticket_id": ticket.id,
-                    "connection_id": ticket.connection_id,  # type: ignore[attr-defined]
-                    "direction": Direction.outbound,
-                    "body": text,
-                    "from_bot": True,
-                    "status": MessageStatus.pending,
-                    "processed_at": now,
-                }
-                # In its place among the events; its data once it is stored.
-                event = batch.add("message.created", {}, audience=audience)
-                pending.append(_Reply(row, event))
-            if result.events:
-                batch.add("ticket.updated", _ticket_data(ticket), audience=ticket_audience(ticket))
+            if answer.campaign_id is not None:
+                ticket.campaign_id = answer.campaign_id
+            if answer.confirmed:
+                # The answer to a campaign's "may we send?": the campaign sends its message
+                # next, and the bot does not greet over it (the answer is kept, and the
+                # customer's next message starts the bot as usual).
+                return
+        config = await self._bot_config(ticket.connection_id, unit.connection)  # type: ignore[attr-defined]
+        conversation = await conversation_for(ticket, contact=contact, now=now)
+        result = await run_flow(
+            text=message.body,
+            state=dict(ticket.flow_state),
+            config=config,
+            conversation=conversation,
+            router=self._router,
+        )
+        if await _apply(ticket, contact, result, text=message.body, now=now, changes=unit.changes):
+            await contact_updated(contact, batch)
+        for text in result.messages:
+            row = {
+                "company_id": ticket.company_id,  # type: ignore[attr-defined]
+                "ticket_id": ticket.id,
+                "connection_id": ticket.connection_id,  # type: ignore[attr-defined]
+                "direction": Direction.outbound,
+                "body": text,
+                "from_bot": True,
+                "status": MessageStatus.pending,
+                "processed_at": now,
+            }
+            # In its place among the events; its data once it is stored.
+            event = batch.add(MESSAGE_CREATED.name, {}, audience=audience)
+            unit.pending.append(_Reply(row, event))
+
+
+@dataclass
+class _Unit:
+    """One ticket's processing: what it read, and what it will store and publish."""
+
+    ticket: Ticket
+    contact: Contact
+    batch: EventBatch
+    now: datetime
+    connection: ConnectionInfo | None
+    campaign_recent: bool
+    pending: list[_Reply] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -741,19 +782,30 @@ class _Reply:
     event: dict[str, Any]
 
 
-async def _store(ticket: Ticket, changed: list[str], pending: list[_Reply]) -> list[Message]:
-    """Write the ticket's changed columns and store the replies (one statement on
-    Postgres); the replies, in order."""
+async def _store(
+    ticket: Ticket, changed: list[str], pending: list[_Reply], changes: list[Change]
+) -> tuple[list[Message], list[TicketEvent]]:
+    """Write the ticket's changed columns, its history lines and the replies (one statement
+    on Postgres when there are replies); the replies and the lines, in order."""
     rows = [reply.row for reply in pending]
+    history = [change.row() for change in changes]
     if rows and changed and is_postgres():
-        replies = await insert(Message, rows, along=update_statement(ticket, changed))
+        along = [update_statement(ticket, changed)]
+        if history:
+            along.append(insert_statement(TicketEvent, history))
+        replies, ids = await insert_along(Message, rows, along)
+        lines = (
+            [TicketEvent(id=id_, **row) for id_, row in zip(ids[0], history, strict=True)]
+            if history
+            else []
+        )
     else:
-        replies = await insert(Message, rows)
+        replies, lines = await insert(Message, rows), await insert(TicketEvent, history)
         if changed:
             await update(ticket, changed)
     for reply, stored in zip(pending, replies, strict=True):
         reply.event["data"] = _message_data(stored)
-    return replies
+    return replies, lines
 
 
 @functools.cache
@@ -838,32 +890,35 @@ def _is_fresh(ticket: Ticket) -> bool:
 
 
 async def _apply(
-    ticket: Ticket, contact: Contact, result: FlowResult, *, text: str, now: datetime
+    ticket: Ticket,
+    contact: Contact,
+    result: FlowResult,
+    *,
+    text: str,
+    now: datetime,
+    changes: list[Change],
 ) -> bool:
-    """What the flow asked for, done to the ticket (saved by the caller) and the contact;
-    whether the contact changed."""
+    """What the flow asked for, done to the ticket through its lifecycle (saved by the
+    caller, with the history lines added to `changes`) and to the contact; whether the
+    contact changed."""
     ticket.flow_state = result.state
     contact_changed = False
     for event in result.events:
         if is_event(event, HANDOFF):
-            ticket.status = TicketStatus.pending
-            ticket.queue_id = event["queue_id"]
-            ticket.handed_off_at = now
+            changes.append(lifecycle.hand_off(ticket, queue_id=event["queue_id"], by=BOT, now=now))
         elif is_event(event, SET_QUEUE):
-            ticket.queue_id = event["queue_id"]
+            lifecycle.set_queue(ticket, queue_id=event["queue_id"])
         elif is_event(event, CLOSE_TICKET):
-            ticket.status = TicketStatus.closed
-            ticket.closed_at = now
+            changes.append(lifecycle.close(ticket, by=BOT, reason=event["reason"], now=now))
         elif is_event(event, RATE_TICKET):
-            ticket.rating = event["rating"]
+            changes.append(lifecycle.rate(ticket, rating=event["rating"], now=now))
         elif is_event(event, OPT_OUT) or is_event(event, OPT_IN):
-            contact.opted_out = is_event(event, OPT_OUT)
-            contact.opted_out_at = now if contact.opted_out else None
-            contact.opted_out_reason = f'keyword "{text.strip()[:60]}"' if contact.opted_out else ""
-            await contact.save(
-                update_fields=["opted_out", "opted_out_at", "opted_out_reason", "updated_at"]
-            )
-            contact_changed = True
+            keyword = f'keyword "{text.strip()[:60]}"'
+            if set_opted_out(contact, is_event(event, OPT_OUT), now, None, keyword):
+                await contact.save(
+                    update_fields=["opted_out", "opted_out_at", "opted_out_reason", "updated_at"]
+                )
+                contact_changed = True
     return contact_changed
 
 
@@ -891,13 +946,3 @@ def _preview(message: Message) -> str:
 def _group_body(inbound: InboundMessage, text: str) -> str:
     """A group message as agents read it: who wrote it, then what they wrote."""
     return f"{inbound.push_name or inbound.sender}: {text}"
-
-
-def _ticket_data(ticket: Ticket) -> dict[str, Any]:
-    return {
-        "id": ticket.id,
-        "status": ticket.status,
-        "queue_id": ticket.queue_id,  # type: ignore[attr-defined]
-        "user_id": ticket.user_id,  # type: ignore[attr-defined]
-        "unread_count": ticket.unread_count,
-    }

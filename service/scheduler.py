@@ -1,19 +1,23 @@
 """Timers, read from the database so that a restart loses none: the rating question lapses,
 idle bot conversations close, tickets waiting without a queue move to the fallback queue.
 
-Each pass is idempotent (conditional updates), so several workers may run it at once."""
+Each change is made through the ticket's lifecycle under the ticket's row lock, re-checked
+there, so several workers may run a pass at once and a ticket changes once."""
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
-from typing import Any
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from service.clock import Clock
 from service.companies.schemas import CompanySettings
 from service.companies.service import get_company_settings
 from service.realtime.broker import Broker
-from service.realtime.events import ticket_audience
+from service.realtime.events import ticket_audience, transaction_with_events
+from service.tickets import lifecycle
+from service.tickets.history import announce, record
+from service.tickets.lifecycle import TIMER, Change
 from service.tickets.models import Ticket, TicketStatus
 
 __all__ = ["Scheduler"]
@@ -46,14 +50,12 @@ class Scheduler:
         changed = 0
         settings = _SettingsCache()
         for ticket in candidates:
-            if not ticket.flow_state.get("awaiting_rating") or ticket.closed_at is None:
+            if not lifecycle.awaiting_rating(ticket) or ticket.closed_at is None:
                 continue
             timeout = timedelta(minutes=(await settings.of(ticket)).csat_timeout_minutes)
             if ticket.closed_at + timeout > now:
                 continue
-            ticket.flow_state = {**ticket.flow_state, "awaiting_rating": False}
-            await ticket.save(update_fields=["flow_state"])
-            changed += 1
+            changed += await self._change(ticket.id, _expire_rating, now)
         return changed
 
     async def _close_idle_bot_tickets(self) -> int:
@@ -69,12 +71,7 @@ class Scheduler:
                 continue
             if ticket.last_message_at + timedelta(minutes=minutes) > now:
                 continue
-            closed = await Ticket.filter(id=ticket.id, status=TicketStatus.bot).update(
-                status=TicketStatus.closed, closed_at=now, flow_state={}
-            )
-            if closed:
-                changed += 1
-                await self._announce(ticket.id)
+            changed += await self._change(ticket.id, _close_idle(minutes), now)
         return changed
 
     async def _move_unqueued(self) -> int:
@@ -91,24 +88,54 @@ class Scheduler:
                 continue
             if ticket.handed_off_at + timedelta(minutes=minutes) > now:
                 continue
-            moved = await Ticket.filter(
-                id=ticket.id, status=TicketStatus.pending, queue_id=None
-            ).update(queue_id=queue_id)
-            if moved:
-                changed += 1
-                await self._announce(ticket.id)
+            changed += await self._change(ticket.id, _fallback(queue_id), now)
         return changed
 
-    async def _announce(self, ticket_id: int) -> None:
-        ticket = await Ticket.get(id=ticket_id)
-        data: dict[str, Any] = {
-            "id": ticket.id,
-            "status": ticket.status,
-            "queue_id": ticket.queue_id,  # type: ignore[attr-defined]
-        }
-        await self._broker.publish(
-            {"type": "ticket.updated", "data": data, "audience": ticket_audience(ticket)}
-        )
+    async def _change(self, ticket_id: int, timer: _Timer, now: datetime) -> int:
+        """Apply a timer to the ticket under its row lock (another worker's pass may have
+        applied it, or the customer written, since it was read): 1 if it changed it."""
+        async with transaction_with_events(self._broker) as batch:
+            ticket = await Ticket.filter(id=ticket_id).select_for_update().first()
+            if ticket is None:
+                return 0
+            was = ticket_audience(ticket)
+            change = timer(ticket, now)
+            if change is None:
+                return 0
+            await ticket.save()
+            await record([change], batch)
+            await announce(ticket, batch, was=was)
+            return 1
+
+
+# A timer's change to a ticket read under its lock; None when it no longer applies.
+_Timer = Callable[[Ticket, datetime], Change | None]
+
+
+def _expire_rating(ticket: Ticket, now: datetime) -> Change | None:
+    return lifecycle.expire_rating(ticket, by=TIMER, now=now)
+
+
+def _close_idle(minutes: int) -> _Timer:
+    def close(ticket: Ticket, now: datetime) -> Change | None:
+        last = ticket.last_message_at
+        if ticket.status is not TicketStatus.bot or last is None:
+            return None
+        if last + timedelta(minutes=minutes) > now:
+            return None  # the customer wrote meanwhile
+        ticket.flow_state = {}
+        return lifecycle.close(ticket, by=TIMER, reason="inactivity", now=now)
+
+    return close
+
+
+def _fallback(queue_id: int) -> _Timer:
+    def move(ticket: Ticket, now: datetime) -> Change | None:
+        if ticket.status is not TicketStatus.pending or ticket.queue_id is not None:  # type: ignore[attr-defined]
+            return None
+        return lifecycle.fallback(ticket, queue_id=queue_id, now=now)
+
+    return move
 
 
 class _SettingsCache:

@@ -100,6 +100,11 @@ class Settings(BaseSettings):
         "X-Forwarded-For is believed (e.g. Caddy's); unset: none",
     )
 
+    # TEST ONLY, for the tests that start real processes (never set in production): WhatsApp
+    # connections run on a sandbox channel, and sandbox channels journal their sends here.
+    atende_fake_whatsapp: bool = Field(default=False, description="test only")
+    atende_sandbox_journal: str | None = Field(default=None, description="test only")
+
     @field_validator("trusted_proxies")
     @classmethod
     def _proxy_networks(cls, value: str) -> str:

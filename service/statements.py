@@ -31,7 +31,9 @@ __all__ = [
     "fetch",
     "in_dialect",
     "insert",
+    "insert_along",
     "insert_select",
+    "insert_statement",
     "is_postgres",
     "update",
     "update_statement",
@@ -123,36 +125,63 @@ def _insert_sql(model: type[Model], count: int, skip_conflicts: bool) -> str:
     row = "(" + ", ".join("?" for _ in columns) + ")"
     conflicts = " ON CONFLICT DO NOTHING" if skip_conflicts else ""
     rows = ", ".join([row] * count)
-    return f'INSERT INTO "{model._meta.db_table}" ({names}) VALUES {rows}{conflicts} RETURNING *'
+    return f'INSERT INTO "{model._meta.db_table}" ({names}) VALUES {rows}{conflicts}'
 
 
 Statement = tuple[str, list[Any]]
 
 
 async def insert(
-    model: type[M],
-    rows: Sequence[Mapping[str, Any]],
-    *,
-    skip_conflicts: bool = False,
-    along: Statement | None = None,
+    model: type[M], rows: Sequence[Mapping[str, Any]], *, skip_conflicts: bool = False
 ) -> list[M]:
     """Insert rows of the model's fields (the others get their defaults, as the ORM gives
     them) in one statement; the rows stored, by id. `skip_conflicts`: a row that would break
-    a unique constraint is not stored (and not returned) instead of failing the statement.
-    `along`: a statement returning nothing (an `update_statement`) run in the same round
-    trip, before the insert (Postgres only: SQLite cannot write in a WITH)."""
+    a unique constraint is not stored (and not returned) instead of failing the statement."""
     if not rows:
         return []
+    sql, values = insert_statement(model, rows, skip_conflicts=skip_conflicts, returning="*")
+    return _instances(model, await fetch(sql, *values))
+
+
+def _instances(model: type[M], rows: list[dict[str, Any]]) -> list[M]:
+    instances = [model._init_from_db(**row) for row in rows]
+    return sorted(instances, key=lambda instance: instance.pk)
+
+
+def insert_statement(
+    model: type[Model],
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    skip_conflicts: bool = False,
+    returning: str = "id",
+) -> Statement:
+    """The statement `insert` runs, returning the ids (or `returning`): for `insert_along`."""
     now = timezone.now()
     columns = _columns(model)
     values = [_db_value(c, _value(c, row, now), model) for row in rows for c in columns]
     sql = _insert_sql(model, len(rows), skip_conflicts)
-    if along is not None:
-        sql = f"WITH along AS ({along[0]}) {sql}"
-        values = [*along[1], *values]
-    stored = await fetch(sql, *values)
-    instances = [model._init_from_db(**row) for row in stored]
-    return sorted(instances, key=lambda instance: instance.pk)
+    return f"{sql} RETURNING {returning}", values
+
+
+async def insert_along(
+    model: type[M], rows: Sequence[Mapping[str, Any]], along: Sequence[Statement]
+) -> tuple[list[M], list[list[int]]]:
+    """`insert` with other statements run in the same round trip, before it (Postgres only:
+    SQLite cannot write in a WITH): an `update_statement`, an `insert_statement`. The rows
+    stored, and the ids each `insert_statement` returned, in order."""
+    if not rows:
+        raise ValueError("insert_along needs rows to insert")
+    sql, values = insert_statement(model, rows, returning="*")
+    ctes = [f"a{i} AS ({statement})" for i, (statement, _) in enumerate(along)]
+    returning = [i for i, (statement, _) in enumerate(along) if " RETURNING " in statement]
+    ids = "".join(f", (SELECT array_agg(id ORDER BY id) FROM a{i}) AS a{i}_ids" for i in returning)
+    sql = f"WITH {', '.join(ctes)}, m AS ({sql}) SELECT m.*{ids} FROM m"
+    stored = await fetch(sql, *(v for _, given in along for v in given), *values)
+    along_ids = [[int(i) for i in (stored[0][f"a{n}_ids"] or [])] for n in returning]
+    for row in stored:
+        for n in returning:
+            del row[f"a{n}_ids"]
+    return _instances(model, stored), along_ids
 
 
 @functools.cache

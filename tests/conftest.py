@@ -21,11 +21,13 @@ import pytest_asyncio
 from redis.asyncio import Redis
 from sanic import Sanic
 
+from service import events as catalogue
 from service.app import create_app
 from service.db import migrate_db
+from service.realtime.broker import InProcessBroker, RedisBroker
 from service.server import GuardedProtocol
 from service.settings import Settings
-from tests.factories import FakeClock, Tenant, make_tenant
+from tests.factories import SYNTHETIC, FakeClock, PublishedEvents, Tenant, make_tenant
 
 TEST_SECRET = "test-secret-key-of-a-reasonable-length"
 
@@ -95,6 +97,55 @@ async def test_settings(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterat
         conn = await asyncpg.connect(admin_url)
         await conn.execute(f'DROP DATABASE IF EXISTS "{test_db}" WITH (FORCE)')
         await conn.close()
+
+
+# The events that broke the catalogue while the suite ran, and the lists of the tests
+# that asked for `published_events`.
+_OFF_CATALOGUE: list[str] = []
+_LISTENERS: list[PublishedEvents] = []
+# Events the tests themselves publish: to mark a point in a stream (their type), or to see
+# where an event of some type goes (their audience says so; it never leaves the server).
+_TEST_EVENT_PREFIX = "test."
+
+
+def _checked(publish_many: Any) -> Any:
+    async def checking(self: Any, events: Any) -> None:
+        for event in events:
+            if "audience" not in event:
+                continue  # between workers (commands), never sent to a socket
+            synthetic = event["audience"].get(SYNTHETIC)
+            if not synthetic and not str(event.get("type")).startswith(_TEST_EVENT_PREFIX):
+                try:
+                    catalogue.validate(event)
+                except ValueError as error:  # pydantic's ValidationError is one
+                    _OFF_CATALOGUE.append(f"{event.get('type')}: {error}")
+            for listener in _LISTENERS:
+                listener.append(event)
+        await publish_many(self, events)
+
+    return checking
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _events_hold_to_the_catalogue() -> Iterator[None]:
+    """Every event published while the suite runs is of a declared type, its payload valid
+    for that type (service/events.py): the brokers check each one as it goes out."""
+    patches = [(cls, cls.publish_many) for cls in (InProcessBroker, RedisBroker)]
+    for cls, original in patches:
+        cls.publish_many = _checked(original)  # type: ignore[method-assign]
+    yield
+    for cls, original in patches:
+        cls.publish_many = original  # type: ignore[method-assign]
+    assert _OFF_CATALOGUE == [], "events off the catalogue:\n" + "\n".join(_OFF_CATALOGUE)
+
+
+@pytest.fixture
+def published_events() -> Iterator[PublishedEvents]:
+    """The events published from now until the test ends (any broker of this process)."""
+    seen = PublishedEvents()
+    _LISTENERS.append(seen)
+    yield seen
+    _LISTENERS.remove(seen)
 
 
 @pytest.fixture(scope="session")

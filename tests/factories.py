@@ -6,16 +6,44 @@ import itertools
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 
 from service.auth.passwords import hash_password
 from service.companies.models import Company
+from service.connections.models import Connection
+from service.contacts.models import Contact
+from service.queues.models import Queue
+from service.tickets.models import Ticket, TicketStatus
 from service.users.models import Role, User
 
 PASSWORD = "correct horse battery"
 _PASSWORD_HASH = hash_password(PASSWORD)
 _counter = itertools.count(1)
+
+# In an event's audience: the test built this event by hand, to see where an event of its type
+# goes; the catalogue check (tests/conftest.py) lets it pass.
+SYNTHETIC = "synthetic"
+
+
+class PublishedEvents(list[dict[str, Any]]):
+    """What was published to the sockets while a test ran, in order (the `published_events`
+    fixture: recorded as it goes out, so that other processes sharing a broker add nothing)."""
+
+    def of_type(self, event_type: str) -> list[dict[str, Any]]:
+        return [event for event in self if event["type"] == event_type]
+
+    def last(self, event_type: str, **data: Any) -> dict[str, Any]:
+        """The last event of this type whose data has these values; the test fails if none
+        was published."""
+        found = [
+            event
+            for event in self.of_type(event_type)
+            if all(event["data"].get(key) == value for key, value in data.items())
+        ]
+        assert found, f"no {event_type} with {data} was published"
+        return found[-1]
 
 
 class FakeClock:
@@ -102,3 +130,53 @@ async def make_tenant(client: httpx.AsyncClient) -> Tenant:
     company = await Company.create(name=unique("company"))
     admin = await make_member(client, company, role=Role.admin)
     return Tenant(company=company, admin=admin, client=client)
+
+
+# Tickets, as the inbound pipeline would leave them ----------------------------------------
+
+_numbers = itertools.count(1)
+
+
+async def make_queue(tenant: Tenant, *members: User) -> Queue:
+    queue = await Queue.create(company=tenant.company, name=unique("queue"))
+    for user in members:
+        await user.queues.add(queue)
+    return queue
+
+
+async def make_ticket(
+    tenant: Tenant,
+    *,
+    status: TicketStatus = TicketStatus.pending,
+    queue: Queue | None = None,
+    user: User | None = None,
+    contact: Contact | None = None,
+    connection: Connection | None = None,
+    name: str | None = None,
+    number: str | None = None,
+) -> Ticket:
+    """A ticket as the inbound pipeline would leave it, with a fresh contact and connection
+    unless given."""
+    if contact is None:
+        contact = await Contact.create(
+            company=tenant.company,
+            number=number or f"+55219{next(_numbers):08d}",
+            name=name or unique("Cliente"),
+        )
+    if connection is None:
+        connection = await Connection.create(company=tenant.company, name=unique("conn"))
+    return await Ticket.create(
+        company=tenant.company,
+        contact=contact,
+        connection=connection,
+        queue=queue,
+        user=user,
+        status=status,
+        unread_count=3,
+    )
+
+
+async def agent_in(tenant: Tenant, queue: Queue, role: Role = Role.agent) -> Member:
+    member = await tenant.member(role)
+    await member.user.queues.add(queue)
+    return member

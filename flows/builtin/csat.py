@@ -1,5 +1,9 @@
 """The satisfaction rating asked after an agent closes the ticket (when awaiting_rating).
 
+`goodbye` decides what closing a ticket says: the rating question when an agent handled it
+and the company asks for ratings (it sets the slots this router listens on), else the
+connection's farewell.
+
 "1".."5" ("4/5", "nota 4", "⭐⭐⭐⭐" too) -> RateTicket and thanks. Anything else gets
 "please answer 1 to 5" once; a second invalid answer stops asking. Either way the
 ``awaiting_rating`` slot is cleared when the question is over.
@@ -8,6 +12,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -18,9 +23,22 @@ from flows.filters import Message
 from flows.router import Router
 from flows.texts import say, text_for
 
-__all__ = ["MAX_INVALID_ANSWERS", "parse_rating", "router"]
+__all__ = [
+    "AWAITING_RATING",
+    "CSAT_TRIES",
+    "MAX_INVALID_ANSWERS",
+    "Goodbye",
+    "asking_rating",
+    "goodbye",
+    "parse_rating",
+    "rating_over",
+    "router",
+]
 
 MAX_INVALID_ANSWERS = 2
+# The flow state's slots of the rating question: asked and not answered yet; invalid answers.
+AWAITING_RATING = "awaiting_rating"
+CSAT_TRIES = "csat_tries"
 
 _RATING = re.compile(
     r"^(?:nota\s*)?([1-5])(?:\s*/\s*5)?(?:\s*(?:estrelas?|estrellas?|stars?))?[\s.!]*$"
@@ -28,6 +46,31 @@ _RATING = re.compile(
 _STARS = re.compile(r"^(?:\u2b50\ufe0f?\s*){1,5}$")
 
 router = Router(name="csat")
+
+
+@dataclass(frozen=True, slots=True)
+class Goodbye:
+    """What closing a ticket says (a template, rendered by the caller) and the slots it sets."""
+
+    template: str
+    slots: dict[str, Any] = field(default_factory=dict)
+
+
+def goodbye(*, config: BotConfig, agent_handled: bool, farewell: str) -> Goodbye:
+    """The rating question when an agent handled the ticket and CSAT is on, else the farewell."""
+    if config.csat_enabled and agent_handled:
+        return Goodbye(text_for("csat_question", config=config), asking_rating())
+    return Goodbye(farewell)
+
+
+def asking_rating() -> dict[str, Any]:
+    """The slots of a rating question just asked."""
+    return {AWAITING_RATING: True, CSAT_TRIES: 0}
+
+
+def rating_over() -> dict[str, Any]:
+    """The slots of a rating question that is over (answered, given up, lapsed, reopened)."""
+    return {AWAITING_RATING: False, CSAT_TRIES: 0}
 
 
 def _awaiting_rating(conversation: Conversation) -> bool:
@@ -54,7 +97,7 @@ def _rating(message: Message) -> dict[str, int] | None:
 
 
 def _question_over() -> list[Event]:
-    return [SlotSet("awaiting_rating", False), SlotSet("csat_tries", 0)]
+    return [SlotSet(name, value) for name, value in rating_over().items()]
 
 
 @router.message(_rating)
@@ -73,7 +116,7 @@ def invalid_rating(
     dispatcher: Any, tracker: Tracker, config: BotConfig, conversation: Conversation
 ) -> list[Event]:
     """Not a rating: ask again once, then give up."""
-    tries = int(tracker.get_slot("csat_tries") or 0) + 1
+    tries = int(tracker.get_slot(CSAT_TRIES) or 0) + 1
     if tries >= MAX_INVALID_ANSWERS:
         return _question_over()
     say(
@@ -82,4 +125,4 @@ def invalid_rating(
         config=config,
         conversation=conversation,
     )
-    return [SlotSet("csat_tries", tries)]
+    return [SlotSet(CSAT_TRIES, tries)]

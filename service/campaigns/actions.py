@@ -25,18 +25,19 @@ from service.campaigns.schemas import (
     AUDIENCE_FIELDS,
     PACING_FIELDS,
     CampaignCreate,
+    CampaignProgress,
     CampaignUpdate,
 )
 from service.campaigns.service import recipient_counts
 from service.clock import utcnow
 from service.connections.models import Connection
 from service.errors import Conflict, InvalidFields
+from service.events import CAMPAIGN_PROGRESS
 from service.realtime.broker import Broker
 from service.tenancy import get_owned, scoped
 
 __all__ = [
     "ANSWER_WINDOW",
-    "PROGRESS_EVENT",
     "CampaignAnswer",
     "apply_receipt",
     "campaign_answered",
@@ -57,7 +58,6 @@ __all__ = [
 
 log = logging.getLogger("atende.campaigns")
 
-PROGRESS_EVENT = "campaign.progress"
 _OBJECT_TYPE = "campaign"
 _EDITABLE = (CampaignStatus.draft, CampaignStatus.scheduled)
 _ADJUSTABLE = (CampaignStatus.running, CampaignStatus.paused)
@@ -560,15 +560,10 @@ async def apply_receipt(
 
 
 def progress_event(campaign: Campaign, counts: dict[str, int]) -> dict[str, Any]:
-    full = {status.value: counts.get(status.value, 0) for status in RecipientStatus}
-    return {
-        "type": PROGRESS_EVENT,
-        "data": {"id": campaign.id, "status": str(campaign.status), "counts": full},
-        "audience": {
-            "company_id": campaign.company_id,  # type: ignore[attr-defined]
-            "roles": ["admin", "supervisor"],
-        },
-    }
+    full = {status: counts.get(status.value, 0) for status in RecipientStatus}
+    data = CampaignProgress(id=campaign.id, status=campaign.status, counts=full)
+    audience = {"company_id": campaign.company_id, "roles": ["admin", "supervisor"]}  # type: ignore[attr-defined]
+    return CAMPAIGN_PROGRESS.event(data, audience=audience)
 
 
 async def publish_progress(

@@ -16,6 +16,7 @@ __all__ = [
     "PACING_FIELDS",
     "CampaignCreate",
     "CampaignOut",
+    "CampaignProgress",
     "CampaignQuery",
     "CampaignStats",
     "CampaignUpdate",
@@ -196,3 +197,11 @@ class RecipientOut(BaseModel):
     sent_at: datetime | None
     delivered_at: datetime | None
     read_at: datetime | None
+
+
+class CampaignProgress(BaseModel):
+    """The data of `campaign.progress`: the campaign's status and its recipients per status."""
+
+    id: int
+    status: CampaignStatus
+    counts: dict[RecipientStatus, int]

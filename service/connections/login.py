@@ -103,7 +103,7 @@ async def connect_in_terminal(
         if whatsapp_factory is not None:
             hub.whatsapp_factory = whatsapp_factory
         else:
-            fake_whatsapp_for_tests(hub)
+            fake_whatsapp_for_tests(hub, settings)
         connected = await _log_in(hub, connection, pairing_phone, out, poll_seconds)
     finally:
         await broker.close()  # and the Redis client with it

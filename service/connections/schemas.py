@@ -21,6 +21,7 @@ __all__ = [
     "ConnectionOut",
     "ConnectionQuery",
     "ConnectionStart",
+    "ConnectionStatusOut",
     "ConnectionUpdate",
 ]
 
@@ -99,4 +100,14 @@ class ConnectionLoginOut(BaseModel):
     status: ConnectionStatus
     qr_code: str | None
     qr_png: str | None
+    pairing_code: str | None
+
+
+class ConnectionStatusOut(BaseModel):
+    """The data of `connection.updated`: the status, and the login codes to its admins."""
+
+    id: int
+    status: ConnectionStatus
+    detail: str
+    qr_code: str | None
     pairing_code: str | None

@@ -9,7 +9,8 @@ import segno
 from tortoise.queryset import QuerySet
 
 from service.connections.models import Connection, ConnectionStatus
-from service.connections.schemas import ConnectionLoginOut, ConnectionOut
+from service.connections.schemas import ConnectionLoginOut, ConnectionOut, ConnectionStatusOut
+from service.events import CONNECTION_UPDATED
 from service.tenancy import get_owned, scoped
 from service.users.models import Role
 
@@ -93,19 +94,19 @@ def connection_updated(connection: Connection) -> list[dict[str, Any]]:
     """The realtime events of a connection's new status for its company. The login codes
     (they link a phone to the number) go to its admins only; the others get them as null."""
     qr_code, pairing_code = _login_codes(connection)
-    data = {
-        "id": connection.id,
-        "status": connection.status,
-        "detail": connection.status_detail,
-        "qr_code": qr_code,
-        "pairing_code": pairing_code,
-    }
+    data = ConnectionStatusOut(
+        id=connection.id,
+        status=connection.status,
+        detail=connection.status_detail,
+        qr_code=qr_code,
+        pairing_code=pairing_code,
+    )
     company = {"company_id": connection.company_id}  # type: ignore[attr-defined]
     if qr_code is None and pairing_code is None:
-        return [{"type": "connection.updated", "data": data, "audience": company}]
+        return [CONNECTION_UPDATED.event(data, audience=company)]
     others = [role.value for role in Role if role is not Role.admin]
-    hidden = {**data, "qr_code": None, "pairing_code": None}
+    hidden = data.model_copy(update={"qr_code": None, "pairing_code": None})
     return [
-        {"type": "connection.updated", "data": data, "audience": {**company, "roles": ["admin"]}},
-        {"type": "connection.updated", "data": hidden, "audience": {**company, "roles": others}},
+        CONNECTION_UPDATED.event(data, audience={**company, "roles": ["admin"]}),
+        CONNECTION_UPDATED.event(hidden, audience={**company, "roles": others}),
     ]

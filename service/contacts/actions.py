@@ -24,6 +24,7 @@ from service.contacts.phones import INVALID_NUMBER, normalize_number
 from service.contacts.schemas import MAX_CUSTOM_FIELDS, ContactCreate, ContactUpdate
 from service.contacts.service import contact_out
 from service.errors import Conflict, InvalidFields
+from service.events import CONTACT_UPDATED
 from service.realtime.broker import Broker
 from service.realtime.events import EventBatch
 from service.tags.models import Tag
@@ -32,17 +33,16 @@ from service.tickets.models import ACTIVE_STATUSES, Ticket
 from service.users.models import User
 
 __all__ = [
-    "CONTACT_UPDATED",
     "contact_updated",
     "create_contact",
     "delete_contact",
     "merge_contacts",
     "set_contact_tags",
+    "set_opted_out",
     "update_contact",
 ]
 
 OBJECT_TYPE = "contact"
-CONTACT_UPDATED = "contact.updated"
 
 
 def _conflict() -> Conflict:
@@ -74,11 +74,13 @@ async def _tag_ids(contact: Contact) -> set[int]:
     return {tag.id for tag in await contact.tags.all()}
 
 
-def _set_opted_out(
+def set_opted_out(
     contact: Contact, opted_out: bool, now: datetime, reason: str | None, default_reason: str
-) -> None:
-    # The moment of opting out is kept while the contact stays out (a new reason may be
-    # given); opting back in clears both.
+) -> bool:
+    """The one opt-out rule (an agent's, the customer's keyword): the moment of opting out
+    is kept while the contact stays out (a new reason may be given; a repeated "SAIR"
+    changes nothing); opting back in clears both. Whether anything changed (unsaved)."""
+    before = (contact.opted_out, contact.opted_out_at, contact.opted_out_reason)
     if opted_out and not contact.opted_out:
         contact.opted_out_at = now
         contact.opted_out_reason = reason or default_reason
@@ -88,6 +90,7 @@ def _set_opted_out(
         contact.opted_out_at = None
         contact.opted_out_reason = ""
     contact.opted_out = opted_out
+    return before != (contact.opted_out, contact.opted_out_at, contact.opted_out_reason)
 
 
 async def _agent_reason(actor: Principal) -> str:
@@ -113,8 +116,8 @@ async def contact_updated(contact: Contact, batch: EventBatch) -> None:
 
     Contacts are not tied to a queue: whoever may open one of its tickets may read it through
     the API, so the whole company is the audience."""
-    data = (await contact_out(contact)).model_dump(mode="json")
-    batch.add(CONTACT_UPDATED, data, audience={"company_id": contact.company_id})  # type: ignore[attr-defined]
+    data = await contact_out(contact)
+    CONTACT_UPDATED.add(batch, data, audience={"company_id": contact.company_id})  # type: ignore[attr-defined]
 
 
 async def create_contact(
@@ -190,7 +193,7 @@ async def update_contact(
                 contact.language = data.language
             if data.opted_out is not None:
                 default_reason = await _agent_reason(actor) if data.opted_out else ""
-                _set_opted_out(contact, data.opted_out, now, data.opted_out_reason, default_reason)
+                set_opted_out(contact, data.opted_out, now, data.opted_out_reason, default_reason)
             elif data.opted_out_reason is not None and contact.opted_out:
                 contact.opted_out_reason = data.opted_out_reason
             await contact.save()

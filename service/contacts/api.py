@@ -29,6 +29,7 @@ from service.contacts.schemas import (
     ImportForm,
     ImportOptions,
     ImportPreview,
+    ImportProgress,
     ImportResult,
     PreviewForm,
 )
@@ -40,6 +41,7 @@ from service.contacts.service import (
     get_contact,
 )
 from service.errors import PayloadTooLarge
+from service.events import CONTACTS_IMPORT_PROGRESS
 from service.http import paginate, parse_body, parse_query, respond
 from service.media import parse_upload
 from service.openapi import documented
@@ -50,7 +52,6 @@ bp = Blueprint("contacts", url_prefix="/api/contacts")
 
 _MANAGERS = (Role.admin, Role.supervisor)
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
-IMPORT_PROGRESS = "contacts.import.progress"
 _FILE_FIELD = {"type": "string", "format": "binary"}
 _PREVIEW_BODY = {
     "multipart/form-data": {
@@ -103,9 +104,9 @@ def _progress(request: Request, principal: Principal, import_id: str) -> importi
     }
 
     async def publish(done: int, total: int) -> None:
-        data = {"import_id": import_id, "done": done, "total": total}
+        data = ImportProgress(import_id=import_id, done=done, total=total)
         try:
-            await broker.publish({"type": IMPORT_PROGRESS, "data": data, "audience": audience})
+            await broker.publish(CONTACTS_IMPORT_PROGRESS.event(data, audience=audience))
         except Exception:  # a lost progress event must not fail the import
             log.warning("import progress not published", exc_info=True)
 

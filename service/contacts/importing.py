@@ -584,7 +584,12 @@ async def _write_batch(
                     changed.append(contact)
                 audits.append(_audit(actor, "update", contact, before=before, after=after))
         if fresh:
-            floor = await Contact.all().order_by("-id").first().values_list("id", flat=True)
+            floor = await (
+                scoped(Contact, actor.company_id)
+                .order_by("-id")
+                .first()
+                .values_list("id", flat=True)
+            )
             await Contact.bulk_create(fresh)
             # bulk_create does not give the ids back: read the new rows after the last id.
             created = [

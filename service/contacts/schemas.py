@@ -25,6 +25,7 @@ __all__ = [
     "ImportForm",
     "ImportOptions",
     "ImportPreview",
+    "ImportProgress",
     "ImportReportRow",
     "ImportResult",
     "PreviewForm",
@@ -212,3 +213,11 @@ class ImportResult(BaseModel):
     merged: int
     failed: int
     report: list[ImportReportRow]
+
+
+class ImportProgress(BaseModel):
+    """The data of `contacts.import.progress`: rows written so far of the file's total."""
+
+    import_id: str
+    done: int
+    total: int

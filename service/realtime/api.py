@@ -31,7 +31,7 @@ from service.openapi import documented
 from service.queues.models import Queue
 from service.realtime.broker import Broker
 from service.realtime.hub import QUEUES_MAX_AGE, RealtimeHub, Subscriber
-from service.realtime.presence import Presence
+from service.realtime.presence import PRESENCE_UPDATED, Presence, PresenceOut
 from service.server import client_ip
 from service.tenancy import scoped
 from service.users.models import Role
@@ -63,9 +63,10 @@ async def _queue_ids(principal: Principal) -> frozenset[int]:
 
 
 def _presence_event(principal: Principal, online: bool) -> dict[str, Any]:
+    data = PresenceOut(user_id=principal.user_id, online=online)
     return {
-        "type": "presence.updated",
-        "data": {"user_id": principal.user_id, "online": online},
+        "type": PRESENCE_UPDATED,
+        "data": data.model_dump(),
         "audience": {"company_id": principal.company_id},
     }
 

@@ -1,12 +1,21 @@
-"""Realtime events: built inside a transaction, published only after it commits."""
+"""Realtime events: built inside a transaction, published only after the outermost one
+commits.
+
+A unit of work is `async with transaction_with_events(broker) as batch:`. Opened inside
+another unit (an action called by an action, by the pipeline, by a runner), it is a savepoint
+of that one and adds to its batch: nobody hears of a change before it is committed for good.
+A savepoint that rolls back takes its events with it."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any
 
+from tortoise.backends.base.client import TransactionalDBClient
+from tortoise.connection import get_connection
 from tortoise.transactions import in_transaction
 
 from service.realtime.broker import Broker
@@ -14,8 +23,8 @@ from service.tickets.models import Ticket
 
 __all__ = [
     "EventBatch",
+    "OuterTransaction",
     "current_ticket_audience",
-    "message_updated",
     "ticket_audience",
     "transaction_with_events",
 ]
@@ -51,15 +60,6 @@ async def current_ticket_audience(audience: dict[str, Any]) -> dict[str, Any] | 
     }
 
 
-def message_updated(message: Any) -> dict[str, Any]:
-    """A message's new status (sent, delivered, read, failed) for the ticket's audience."""
-    return {
-        "type": "message.updated",
-        "data": {"id": message.id, "ticket_id": message.ticket_id, "status": message.status},
-        "audience": {"company_id": message.company_id, "ticket_id": message.ticket_id},
-    }
-
-
 class EventBatch:
     """Events collected during a unit of work; nobody hears of a change that rolled back."""
 
@@ -89,10 +89,36 @@ class EventBatch:
             log.exception("could not publish %s", ", ".join(sorted({e["type"] for e in events})))
 
 
+# The batch of the unit of work open in this task, if any.
+_unit: ContextVar[EventBatch | None] = ContextVar("atende_unit_of_work", default=None)
+
+
+class OuterTransaction(RuntimeError):
+    """A unit of work opened inside a plain transaction, whose commit it cannot wait for."""
+
+
 @asynccontextmanager
-async def transaction_with_events(broker: Broker) -> Any:
-    """`async with transaction_with_events(broker) as batch:` commits, then publishes batch."""
+async def transaction_with_events(broker: Broker) -> AsyncIterator[EventBatch]:
+    """Commit, then publish the batch; inside another unit, join it (see the module)."""
+    outer = _unit.get()
+    if outer is not None:
+        mark = len(outer.events)
+        try:
+            async with in_transaction():
+                yield outer
+        except BaseException:
+            del outer.events[mark:]
+            raise
+        return
+    if isinstance(get_connection("default"), TransactionalDBClient):
+        # Publishing at this block's end would tell of changes the outer block may still
+        # roll back: the outer block must be the unit of work.
+        raise OuterTransaction("open the outer transaction with transaction_with_events")
     batch = EventBatch()
-    async with in_transaction():
-        yield batch
+    token = _unit.set(batch)
+    try:
+        async with in_transaction():
+            yield batch
+    finally:
+        _unit.reset(token)
     await batch.publish(broker)

@@ -238,9 +238,11 @@ class _Delivery:
 
     def to(self, subscriber: Subscriber, *, live: bool) -> None:
         offer = subscriber.hold_or_offer if live else subscriber.offer
-        if may_see(subscriber.principal, subscriber.queue_ids, self.audience):
+        principal, queue_ids = subscriber.principal, subscriber.queue_ids
+        if may_see(principal, queue_ids, self.audience):
             offer(self.frame, self.event_id)
-        elif self.event.get("type") == "ticket.updated":
+        elif (was := self.audience.get("was")) is not None and may_see(principal, queue_ids, was):
+            # The ticket left the view of someone who saw it; nobody else hears of it.
             if self._removal is None:
                 self._removal = frame_of(
                     {

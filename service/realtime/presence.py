@@ -8,9 +8,20 @@ from __future__ import annotations
 import time
 from typing import Protocol
 
+from pydantic import BaseModel
 from redis.asyncio import Redis
 
-__all__ = ["MemoryPresence", "Presence", "RedisPresence"]
+__all__ = ["PRESENCE_UPDATED", "MemoryPresence", "Presence", "PresenceOut", "RedisPresence"]
+
+PRESENCE_UPDATED = "presence.updated"
+
+
+class PresenceOut(BaseModel):
+    """The data of `presence.updated`: a user came online or went offline."""
+
+    user_id: int | None
+    online: bool
+
 
 TTL_SECONDS = 60.0
 

@@ -15,9 +15,7 @@ from bot.channel import OutboundMessage
 from bot.sandbox import SandboxChannel
 from service.clock import Clock
 
-__all__ = ["JOURNAL_ENV", "JournaledSandbox"]
-
-JOURNAL_ENV = "ATENDE_SANDBOX_JOURNAL"
+__all__ = ["JournaledSandbox"]
 
 
 class JournaledSandbox(SandboxChannel):

@@ -22,18 +22,21 @@ from service.campaigns.models import ScheduledMessage, ScheduledStatus
 from service.connections.models import Connection
 from service.contacts.models import Contact
 from service.errors import Conflict, Forbidden, InvalidFields, PayloadTooLarge
+from service.events import SCHEDULED_UPDATED, TICKET_CREATED
 from service.media import clean_filename, clean_mime, kind_for_mime, remove_media, store_media
 from service.realtime.broker import Broker
-from service.realtime.events import EventBatch, transaction_with_events
+from service.realtime.events import EventBatch, ticket_audience, transaction_with_events
 from service.scheduled.schemas import ScheduledCreate, ScheduledMedia, ScheduledUpdate
 from service.scheduled.service import scheduled_out
 from service.tenancy import get_owned, owned_ids, scoped
+from service.tickets import lifecycle
 from service.tickets.actions import send_agent_message
+from service.tickets.history import record
 from service.tickets.models import ACTIVE_STATUSES, Message, Ticket, TicketStatus
+from service.tickets.service import ticket_out
 from service.users.models import Role
 
 __all__ = [
-    "SCHEDULED_UPDATED",
     "Delivery",
     "cancel_scheduled",
     "create_scheduled",
@@ -42,12 +45,10 @@ __all__ = [
     "update_scheduled",
 ]
 
-SCHEDULED_UPDATED = "scheduled.updated"
-
 
 async def _announce(row: ScheduledMessage, batch: EventBatch) -> None:
-    data = (await scheduled_out(row)).model_dump(mode="json")
-    batch.add(SCHEDULED_UPDATED, data, audience={"company_id": row.company_id})  # type: ignore[attr-defined]
+    data = await scheduled_out(row)
+    SCHEDULED_UPDATED.add(batch, data, audience={"company_id": row.company_id})  # type: ignore[attr-defined]
 
 
 def _check_future(send_at: datetime, now: datetime) -> None:
@@ -232,31 +233,29 @@ async def _ticket_for(row: ScheduledMessage, now: datetime) -> tuple[Ticket, boo
     if active is not None:
         return active, False
     author = row.user_id  # type: ignore[attr-defined]
+    status = TicketStatus.open if author is not None else TicketStatus.pending
     try:
         async with in_transaction():  # a savepoint: a clash must not abort the claim
             ticket = await Ticket.create(
                 company_id=row.company_id,  # type: ignore[attr-defined]
                 contact_id=row.contact_id,  # type: ignore[attr-defined]
                 connection_id=row.connection_id,  # type: ignore[attr-defined]
-                user_id=author,
-                status=TicketStatus.open if author is not None else TicketStatus.pending,
-                handed_off_at=now,
-                accepted_at=now if author is not None else None,
                 created_at=now,
+                **lifecycle.open_new(status=status, user_id=author, now=now),
             )
     except IntegrityError:  # the customer wrote just now: that ticket is the active one
         return await Ticket.get(**where), False
     return ticket, True
 
 
-async def deliver_scheduled(*, scheduled_id: int, now: datetime) -> Delivery | None:
+async def deliver_scheduled(*, scheduled_id: int, now: datetime, broker: Broker) -> Delivery | None:
     """Claim a due message and store it as the author's message on the contact's ticket.
 
     The claim (pending → sent) and the ticket message commit together; a claim that finds
     the row no longer pending (another worker took it, or it was cancelled) does nothing,
     so one message is never sent twice. The caller hands the message to the sender after
     commit. Errors roll everything back; the caller marks the row failed."""
-    async with in_transaction():
+    async with transaction_with_events(broker) as batch:
         claimed = await ScheduledMessage.filter(
             id=scheduled_id, status=ScheduledStatus.pending, send_at__lte=now
         ).update(status=ScheduledStatus.sent, sent_at=now)
@@ -264,6 +263,10 @@ async def deliver_scheduled(*, scheduled_id: int, now: datetime) -> Delivery | N
             return None
         row = await ScheduledMessage.get(id=scheduled_id)
         ticket, created = await _ticket_for(row, now)
+        if created:
+            opened = lifecycle.opened(ticket, by=lifecycle.Actor.user(row.user_id), now=now)  # type: ignore[attr-defined]
+            await record([opened], batch)
+            TICKET_CREATED.add(batch, await ticket_out(ticket), audience=ticket_audience(ticket))
         # The author wrote it and was allowed to then: it goes on whichever active ticket
         # the contact has now, as a supervisor may write on any (sender still the author).
         actor = Principal(
@@ -281,17 +284,23 @@ async def deliver_scheduled(*, scheduled_id: int, now: datetime) -> Delivery | N
                 path=row.media_path,
             )
         message = await send_agent_message(
-            actor=actor, ticket_id=ticket.id, text=row.body, now=now, media=media
+            actor=actor, ticket_id=ticket.id, text=row.body, now=now, media=media, broker=broker
         )
         row.message_id = message.id
         await row.save(update_fields=["message_id"])
         ticket = await Ticket.get(id=ticket.id)
+        await _announce(row, batch)
     return Delivery(scheduled=row, ticket=ticket, ticket_created=created, message=message)
 
 
-async def mark_failed(*, scheduled_id: int, reason: str) -> ScheduledMessage | None:
+async def mark_failed(*, scheduled_id: int, reason: str, broker: Broker) -> ScheduledMessage | None:
     """A due message that could not become a ticket message; None if no longer pending."""
-    failed = await ScheduledMessage.filter(id=scheduled_id, status=ScheduledStatus.pending).update(
-        status=ScheduledStatus.failed, reason=reason[:300]
-    )
-    return await ScheduledMessage.get(id=scheduled_id) if failed else None
+    async with transaction_with_events(broker) as batch:
+        failed = await ScheduledMessage.filter(
+            id=scheduled_id, status=ScheduledStatus.pending
+        ).update(status=ScheduledStatus.failed, reason=reason[:300])
+        if not failed:
+            return None
+        row = await ScheduledMessage.get(id=scheduled_id)
+        await _announce(row, batch)
+        return row

@@ -13,15 +13,11 @@ from service.campaigns.models import ScheduledMessage, ScheduledStatus
 from service.clock import Clock
 from service.errors import ApiError
 from service.realtime.broker import Broker
-from service.realtime.events import EventBatch, ticket_audience
 from service.scheduled.actions import (
-    SCHEDULED_UPDATED,
     Delivery,
     deliver_scheduled,
     mark_failed,
 )
-from service.scheduled.service import scheduled_out
-from service.tickets.service import messages_out, ticket_out
 
 __all__ = ["ScheduledRunner"]
 
@@ -62,7 +58,9 @@ class ScheduledRunner:
 
     async def _one(self, scheduled_id: int, now: Any) -> bool:
         try:
-            delivery = await deliver_scheduled(scheduled_id=scheduled_id, now=now)
+            delivery = await deliver_scheduled(
+                scheduled_id=scheduled_id, now=now, broker=self._channels.broker
+            )
         except ApiError as exc:  # e.g. the contact is gone, or a conflict on the ticket
             await self._failed(scheduled_id, exc.message)
             return False
@@ -76,39 +74,11 @@ class ScheduledRunner:
         return True
 
     async def _failed(self, scheduled_id: int, reason: str) -> None:
-        row = await mark_failed(scheduled_id=scheduled_id, reason=reason)
-        if row is not None:
-            batch = EventBatch()
-            data = (await scheduled_out(row)).model_dump(mode="json")
-            batch.add(SCHEDULED_UPDATED, data, audience={"company_id": row.company_id})  # type: ignore[attr-defined]
-            await batch.publish(self._channels.broker)
+        await mark_failed(scheduled_id=scheduled_id, reason=reason, broker=self._channels.broker)
 
     async def _committed(self, delivery: Delivery) -> None:
-        """Tell the agents (the ticket, the message, the scheduled row), then send."""
-        ticket = delivery.ticket
-        audience = ticket_audience(ticket)
-        batch = EventBatch()
-        if delivery.ticket_created:
-            batch.add(
-                "ticket.created",
-                (await ticket_out(ticket)).model_dump(mode="json"),
-                audience=audience,
-            )
-        else:
-            batch.add(
-                "ticket.updated",
-                (await ticket_out(ticket)).model_dump(mode="json"),
-                audience=audience,
-            )
-        message = (await messages_out([delivery.message]))[0].model_dump(mode="json")
-        batch.add("message.created", message, audience=audience)
-        row = delivery.scheduled
-        batch.add(
-            SCHEDULED_UPDATED,
-            (await scheduled_out(row)).model_dump(mode="json"),
-            audience={"company_id": row.company_id},  # type: ignore[attr-defined]
-        )
-        await batch.publish(self._channels.broker)
+        """Send the message the delivery stored (its events are published already)."""
+        ticket, row = delivery.ticket, delivery.scheduled
         try:
             await self._channels.sender.send_pending_of(ticket.id)
         except Exception:

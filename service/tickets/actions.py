@@ -1,31 +1,37 @@
-"""Every write of a ticket's lifecycle: accept, transfer, close, reopen, reply, note, read.
+"""What people do to a ticket: accept, transfer, close, reopen, reply, note, read.
 
-The API calls these now and the flow pipeline will call them too. Each runs in one transaction
-and keeps the ticket's timestamps; none writes the audit log (tickets are work, not admin
-configuration). Sending a message over the channel is not done here: `send_agent_message`
-stores it as `pending` and returns it, and the caller hands it to the sender after commit.
+Each checks who may do it, changes the ticket through its lifecycle (service.tickets
+.lifecycle), stores the history line, and publishes its events after the outermost commit
+(a unit of work: service.realtime.events). None writes the audit log (tickets are work, not
+admin configuration). Sending over the channel is not done here: a message is stored as
+`pending` and the caller hands it to the sender after commit.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
 from bot.channel import MediaRef
-from flows.texts import render, text_for
+from flows.builtin.csat import goodbye
+from flows.texts import render
 from service.auth.tokens import Principal
 from service.connections.models import Connection
 from service.contacts.models import Contact
 from service.errors import Conflict, Forbidden, InvalidFields, NotFound
+from service.events import MESSAGE_CREATED
 from service.flow_config import bot_config_for, conversation_for
 from service.media import media_fields
 from service.queues.models import Queue
 from service.realtime.broker import Broker
-from service.realtime.events import EventBatch, ticket_audience
-from service.tenancy import get_owned, id_in_range, scoped
+from service.realtime.events import EventBatch, ticket_audience, transaction_with_events
+from service.tenancy import id_in_range, scoped
+from service.tickets import lifecycle
+from service.tickets.history import announce, record
+from service.tickets.lifecycle import Actor, Change
 from service.tickets.models import (
     ACTIVE_STATUSES,
     Direction,
@@ -64,14 +70,34 @@ async def _reload(company_id: int, ticket_id: int) -> Ticket:
     return await scoped(Ticket, company_id).get(id=ticket_id)
 
 
-async def accept_ticket(*, actor: Principal, ticket_id: int, now: datetime) -> Ticket:
+async def _locked(company_id: int, ticket_id: int) -> Ticket | None:
+    """The company's ticket, its row locked until the transaction ends (Postgres)."""
+    if not id_in_range(Ticket, ticket_id):
+        return None
+    return await scoped(Ticket, company_id).filter(id=ticket_id).select_for_update().first()
+
+
+async def _changed(
+    ticket: Ticket, change: Change, batch: EventBatch, *, was: dict[str, Any]
+) -> None:
+    """Store the ticket and its history line; the whole ticket and the line are announced."""
+    await ticket.save()
+    await record([change], batch)
+    await announce(ticket, batch, was=was)
+
+
+async def accept_ticket(
+    *, actor: Principal, ticket_id: int, now: datetime, broker: Broker
+) -> Ticket:
     """Take a pending ticket: it becomes open and the actor's. An agent only takes tickets of
     their queues; a ticket that is no longer pending is a 409, so of two agents accepting at
     once exactly one wins (and the other learns why, though the ticket is no longer theirs
     to see)."""
     user_id = _user_id(actor, "accept a ticket")
-    async with in_transaction():
-        ticket = await get_owned(Ticket, actor.company_id, ticket_id)
+    async with transaction_with_events(broker) as batch:
+        ticket = await _locked(actor.company_id, ticket_id)
+        if ticket is None:
+            raise NotFound(f"Ticket {ticket_id} not found")
         queue_id: int | None = ticket.queue_id  # type: ignore[attr-defined]
         if not actor.sees_all_tickets:
             # An agent of the ticket's queue learns that a colleague took it first (409); one
@@ -83,23 +109,12 @@ async def accept_ticket(*, actor: Principal, ticket_id: int, now: datetime) -> T
                 if ticket.user_id != user_id:  # type: ignore[attr-defined]
                     raise NotFound(f"Ticket {ticket_id} not found")
                 raise Forbidden("An agent accepts only tickets of their queues")
-        if ticket.status != TicketStatus.pending:
-            raise Conflict(f"The ticket is {ticket.status.value}, not pending")
-        # The status condition in the UPDATE itself is the guarantee: of concurrent accepts
-        # only one changes the row; the others change nothing and get the 409.
-        changed = await (
-            scoped(Ticket, actor.company_id)
-            .filter(id=ticket.id, status=TicketStatus.pending)
-            .update(status=TicketStatus.open, user_id=user_id, updated_at=now)
-        )
-        if changed != 1:
+        if ticket.status is TicketStatus.open:
             raise Conflict("The ticket was accepted by someone else")
-        await (
-            scoped(Ticket, actor.company_id)
-            .filter(id=ticket.id, accepted_at__isnull=True)
-            .update(accepted_at=now)
-        )
-        return await _reload(actor.company_id, ticket.id)
+        was = ticket_audience(ticket)
+        change = lifecycle.accept(ticket, user_id=user_id, now=now)
+        await _changed(ticket, change, batch, was=was)
+        return ticket
 
 
 async def transfer_ticket(
@@ -108,14 +123,17 @@ async def transfer_ticket(
     ticket_id: int,
     queue_id: int | None = None,
     user_id: int | None = None,
+    note: str = "",
     now: datetime,
+    broker: Broker,
 ) -> Ticket:
     """Move an active ticket to a queue (pending there, unassigned) and/or to an agent (open,
-    theirs; they must belong to the ticket's queue when it has one). Unknown or foreign
-    queue or user is a 422 on that field; a closed ticket is a 409."""
+    theirs; they must belong to the ticket's queue when it has one), with an optional note
+    for whoever takes it. Unknown or foreign queue or user is a 422 on that field; a closed
+    ticket is a 409."""
     if queue_id is None and user_id is None:
         raise InvalidFields({"queue_id": "give a queue_id, a user_id or both"})
-    async with in_transaction():
+    async with transaction_with_events(broker) as batch:
         ticket = await get_visible_ticket(principal=actor, ticket_id=ticket_id, lock=True)
         if ticket.status not in ACTIVE_STATUSES:
             raise Conflict(f"The ticket is {ticket.status.value}: reopen it first")
@@ -132,56 +150,46 @@ async def transfer_ticket(
                 actor.company_id, user_id, target_queue
             ):
                 raise InvalidFields({"user_id": "the user does not belong to the ticket's queue"})
-            ticket.user_id = user_id
-            ticket.status = TicketStatus.open
-            if ticket.accepted_at is None:
-                ticket.accepted_at = now
-        else:
-            ticket.user_id = None
-            ticket.status = TicketStatus.pending
-        ticket.queue_id = target_queue
-        if ticket.handed_off_at is None:
-            ticket.handed_off_at = now
-        await ticket.save()
+        was = ticket_audience(ticket)
+        change = lifecycle.transfer(
+            ticket,
+            queue_id=target_queue,
+            user_id=user_id,
+            by=Actor.user(actor.user_id),
+            note=note,
+            now=now,
+        )
+        await _changed(ticket, change, batch, was=was)
         return ticket
 
 
 async def close_ticket(
     *, actor: Principal, ticket_id: int, now: datetime, broker: Broker
 ) -> Ticket:
-    """Close an active ticket (bot, pending or open); closing a closed ticket is a 409.
-
-    The goodbye it stores (rating question or farewell) is published as `message.created`
-    after commit, like any message the inbox shows; the caller publishes the ticket's
-    `ticket.updated` (after handing the goodbye to the sender)."""
-    events = EventBatch()
-    async with in_transaction():
+    """Close an active ticket (bot, pending or open); closing a closed ticket is a 409. Its
+    goodbye (the rating question or the farewell, as the CSAT flow decides) is stored as
+    pending, for the caller to hand to the sender."""
+    async with transaction_with_events(broker) as batch:
         ticket = await get_visible_ticket(principal=actor, ticket_id=ticket_id, lock=True)
-        if ticket.status not in ACTIVE_STATUSES:
-            raise Conflict("The ticket is already closed")
-        ticket.status = TicketStatus.closed
-        ticket.closed_at = now
-        goodbye = await _say_goodbye(ticket, now=now)
-        await ticket.save()
-        if goodbye is not None:
-            data = message_out(goodbye).model_dump(mode="json")
-            events.add("message.created", data, audience=ticket_audience(ticket))
-    await events.publish(broker)
-    return ticket
+        was = ticket_audience(ticket)
+        handled = ticket.user_id is not None  # type: ignore[attr-defined]
+        change = lifecycle.close(ticket, by=Actor.user(actor.user_id), now=now)
+        goodbye = await _say_goodbye(ticket, agent_handled=handled, now=now)
+        if goodbye is not None:  # for those who see the ticket before it closes
+            MESSAGE_CREATED.add(batch, message_out(goodbye), audience=was)
+        await _changed(ticket, change, batch, was=was)
+        return ticket
 
 
-async def _say_goodbye(ticket: Ticket, *, now: datetime) -> Message | None:
-    """The rating question when an agent handled the ticket and CSAT is on, else the
-    connection's farewell; stored as pending for the sender (None when there is none)."""
+async def _say_goodbye(ticket: Ticket, *, agent_handled: bool, now: datetime) -> Message | None:
+    """What closing says, stored as pending for the sender (None when there is nothing)."""
     config = await bot_config_for(connection_id=ticket.connection_id)  # type: ignore[attr-defined]
     contact = await Contact.get(id=ticket.contact_id)  # type: ignore[attr-defined]
     conversation = await conversation_for(ticket, contact=contact, now=now)
-    if config.csat_enabled and ticket.user_id is not None:  # type: ignore[attr-defined]
-        template = text_for("csat_question", config=config)
-        ticket.flow_state = {**ticket.flow_state, "awaiting_rating": True, "csat_tries": 0}
-    else:
-        template = (await Connection.get(id=ticket.connection_id)).farewell  # type: ignore[attr-defined]
-    text = render(template, config=config, conversation=conversation)
+    farewell = (await Connection.get(id=ticket.connection_id)).farewell  # type: ignore[attr-defined]
+    said = goodbye(config=config, agent_handled=agent_handled, farewell=farewell)
+    ticket.flow_state = {**ticket.flow_state, **said.slots}
+    text = render(said.template, config=config, conversation=conversation)
     if not text.strip():
         return None
     return await Message.create(
@@ -196,11 +204,13 @@ async def _say_goodbye(ticket: Ticket, *, now: datetime) -> Message | None:
     )
 
 
-async def reopen_ticket(*, actor: Principal, ticket_id: int, now: datetime) -> Ticket:
+async def reopen_ticket(
+    *, actor: Principal, ticket_id: int, now: datetime, broker: Broker
+) -> Ticket:
     """Reopen a closed ticket as the actor's open ticket; 409 when it is not closed or when the
     contact already has another active ticket on that connection."""
     user_id = _user_id(actor, "reopen a ticket")
-    async with in_transaction():
+    async with transaction_with_events(broker) as batch:
         ticket = await get_visible_ticket(principal=actor, ticket_id=ticket_id, lock=True)
         if ticket.status != TicketStatus.closed:
             raise Conflict(f"The ticket is {ticket.status.value}, not closed")
@@ -219,15 +229,10 @@ async def reopen_ticket(*, actor: Principal, ticket_id: int, now: datetime) -> T
                 f"The contact already has an active ticket ({other.id}) on this connection",
                 fields={"ticket_id": str(other.id)},
             )
-        ticket.status = TicketStatus.open
-        ticket.user_id = user_id
-        ticket.closed_at = None
-        if ticket.accepted_at is None:
-            ticket.accepted_at = now
-        # A reopened conversation is the agent's again: no rating question hangs over it.
-        ticket.flow_state = {**ticket.flow_state, "awaiting_rating": False}
+        was = ticket_audience(ticket)
+        change = lifecycle.reopen(ticket, user_id=user_id, now=now)
         try:
-            await ticket.save()
+            await _changed(ticket, change, batch, was=was)
         except IntegrityError as exc:  # a new ticket arrived meanwhile (the partial index)
             raise Conflict("The contact already has an active ticket on this connection") from exc
         return ticket
@@ -241,13 +246,14 @@ async def send_agent_message(
     now: datetime,
     reply_to: int | None = None,
     media: MediaRef | None = None,
+    broker: Broker,
 ) -> Message:
     """Store an agent's outbound message (text, or a file stored under MEDIA_DIR with `text`
     as its caption) as `pending`, for the caller to hand to the sender after commit. An agent
     writes only on their own open ticket; admins and supervisors on any active ticket; a
     closed ticket is a 409 for everyone. `reply_to` quotes one of the ticket's messages
     that reached WhatsApp (else a 422)."""
-    async with in_transaction():
+    async with transaction_with_events(broker) as batch:
         ticket = await get_writable_ticket(principal=actor, ticket_id=ticket_id, lock=True)
         quoted = None if reply_to is None else await _quoted_channel_id(ticket, reply_to)
         message = await Message.create(
@@ -267,6 +273,7 @@ async def send_agent_message(
         ticket.last_message = text[:500] or (f"[{media.kind}]" if media else "")
         ticket.last_message_at = now
         await ticket.save()
+        MESSAGE_CREATED.add(batch, message_out(message), audience=ticket_audience(ticket))
         return message
 
 
@@ -284,12 +291,14 @@ async def _quoted_channel_id(ticket: Ticket, reply_to: int) -> str:
     return target.channel_message_id
 
 
-async def add_note(*, actor: Principal, ticket_id: int, text: str, now: datetime) -> Message:
+async def add_note(
+    *, actor: Principal, ticket_id: int, text: str, now: datetime, broker: Broker
+) -> Message:
     """An internal note on a ticket the actor sees (any status). Notes are never delivered:
     they are stored as `sent` (never `pending`, which the sender picks up) with is_note."""
-    async with in_transaction():
+    async with transaction_with_events(broker) as batch:
         ticket = await get_visible_ticket(principal=actor, ticket_id=ticket_id)
-        return await Message.create(
+        note = await Message.create(
             company_id=actor.company_id,
             ticket_id=ticket.id,
             connection_id=ticket.connection_id,  # type: ignore[attr-defined]
@@ -300,6 +309,8 @@ async def add_note(*, actor: Principal, ticket_id: int, text: str, now: datetime
             sender_user_id=actor.user_id,
             created_at=now,
         )
+        MESSAGE_CREATED.add(batch, message_out(note), audience=ticket_audience(ticket))
+        return note
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,10 +321,10 @@ class TicketRead:
     unread_channel_ids: list[str]
 
 
-async def mark_read(*, actor: Principal, ticket_id: int) -> TicketRead:
+async def mark_read(*, actor: Principal, ticket_id: int, broker: Broker) -> TicketRead:
     """The caller has read the ticket: its unread count goes back to 0. Also says which of
     the customer's messages were unread, for the caller to mark read on WhatsApp."""
-    async with in_transaction():
+    async with transaction_with_events(broker) as batch:
         ticket = await get_visible_ticket(principal=actor, ticket_id=ticket_id, lock=True)
         channel_ids: list[str] = []
         if ticket.unread_count > 0:
@@ -326,4 +337,6 @@ async def mark_read(*, actor: Principal, ticket_id: int) -> TicketRead:
             )
             channel_ids = [str(row) for row in reversed(rows) if row]
             await scoped(Ticket, actor.company_id).filter(id=ticket.id).update(unread_count=0)
-        return TicketRead(await _reload(actor.company_id, ticket.id), channel_ids)
+            ticket = await _reload(actor.company_id, ticket.id)
+            await announce(ticket, batch, was=None)
+        return TicketRead(ticket, channel_ids)

@@ -25,12 +25,14 @@ from service.media import (
     store_media,
 )
 from service.openapi import documented
-from service.realtime.events import ticket_audience
+from service.realtime.broker import Broker
 from service.tenancy import id_in_range, scoped
 from service.tickets import actions
+from service.tickets.history import history_of
 from service.tickets.models import Message, Ticket
 from service.tickets.schemas import (
     MAX_MESSAGE_TEXT,
+    HistoryEntryOut,
     MediaUpload,
     MessageCreate,
     MessageOut,
@@ -70,31 +72,15 @@ _UPLOAD_BODY = {
 _FILE_RESPONSE = {"application/octet-stream": {"type": "string", "format": "binary"}}
 
 
-async def _committed(
-    request: Request,
-    ticket_id: int,
-    *,
-    ticket: Ticket | None = None,
-    message_created: Message | None = None,
-) -> None:
-    """After an action committed: tell the agents who may see it, then send what it left
-    pending (in that order, so that a message's `message.created` comes before the
-    `message.updated` of its sending)."""
-    channels = request.app.ctx.channels
-    if ticket is None:
-        ticket = await Ticket.get(id=ticket_id)
-    audience = ticket_audience(ticket)
-    if message_created is not None:
-        data = (await messages_out([message_created]))[0].model_dump(mode="json")
-        await channels.broker.publish(
-            {"type": "message.created", "data": data, "audience": audience}
-        )
-    else:
-        data = (await ticket_out(ticket)).model_dump(mode="json")
-        await channels.broker.publish(
-            {"type": "ticket.updated", "data": data, "audience": audience}
-        )
-    await channels.sender.send_pending_of(ticket_id)
+async def _send_pending(request: Request, ticket_id: int) -> None:
+    """After an action committed (and published its events): send what it left pending, so
+    that a message's `message.created` comes before the `message.updated` of its sending."""
+    await request.app.ctx.channels.sender.send_pending_of(ticket_id)
+
+
+def _broker(request: Request) -> Broker:
+    broker: Broker = request.app.ctx.broker
+    return broker
 
 
 async def _tell_channel(call: Awaitable[None], *, what: str, connection_id: int) -> None:
@@ -137,6 +123,18 @@ async def read_ticket(request: Request, principal: Principal, ticket_id: int) ->
     return respond(await ticket_out(ticket))
 
 
+@bp.get("/<ticket_id:int>/history")
+@documented(page_of=HistoryEntryOut)
+@requires()
+async def read_history(request: Request, principal: Principal, ticket_id: int) -> HTTPResponse:
+    """What happened to the ticket, oldest first, in one page: handed off, accepted,
+    transferred (with the note), closed (by whom, why), reopened, rated; live as
+    `ticket.history` events."""
+    ticket = await get_visible_ticket(principal=principal, ticket_id=ticket_id)
+    lines = await history_of(company_id=principal.company_id, ticket_id=ticket.id)
+    return respond({"items": [line.model_dump(mode="json") for line in lines], "next_cursor": None})
+
+
 @bp.post("/<ticket_id:int>/accept")
 @documented(response=TicketOut)
 @requires()
@@ -144,9 +142,8 @@ async def accept_ticket(request: Request, principal: Principal, ticket_id: int) 
     """Take a pending ticket of one's queue: it becomes open and the caller's (409 when someone
     else took it first)."""
     ticket = await actions.accept_ticket(
-        actor=principal, ticket_id=ticket_id, now=request.app.ctx.clock()
+        actor=principal, ticket_id=ticket_id, now=request.app.ctx.clock(), broker=_broker(request)
     )
-    await _committed(request, ticket.id, ticket=ticket)
     return respond(await ticket_out(ticket))
 
 
@@ -162,9 +159,10 @@ async def transfer_ticket(request: Request, principal: Principal, ticket_id: int
         ticket_id=ticket_id,
         queue_id=body.queue_id,
         user_id=body.user_id,
+        note=body.note,
         now=request.app.ctx.clock(),
+        broker=_broker(request),
     )
-    await _committed(request, ticket.id, ticket=ticket)
     return respond(await ticket_out(ticket))
 
 
@@ -177,9 +175,9 @@ async def close_ticket(request: Request, principal: Principal, ticket_id: int) -
         actor=principal,
         ticket_id=ticket_id,
         now=request.app.ctx.clock(),
-        broker=request.app.ctx.broker,
+        broker=_broker(request),
     )
-    await _committed(request, ticket.id, ticket=ticket)
+    await _send_pending(request, ticket.id)
     return respond(await ticket_out(ticket))
 
 
@@ -189,9 +187,8 @@ async def close_ticket(request: Request, principal: Principal, ticket_id: int) -
 async def reopen_ticket(request: Request, principal: Principal, ticket_id: int) -> HTTPResponse:
     """Reopen a closed ticket as the caller's (409 when the contact has another active one)."""
     ticket = await actions.reopen_ticket(
-        actor=principal, ticket_id=ticket_id, now=request.app.ctx.clock()
+        actor=principal, ticket_id=ticket_id, now=request.app.ctx.clock(), broker=_broker(request)
     )
-    await _committed(request, ticket.id, ticket=ticket)
     return respond(await ticket_out(ticket))
 
 
@@ -201,9 +198,8 @@ async def reopen_ticket(request: Request, principal: Principal, ticket_id: int) 
 async def read_messages(request: Request, principal: Principal, ticket_id: int) -> HTTPResponse:
     """The caller has read the ticket: its unread count goes back to 0, and the customer's
     unread messages are marked read on WhatsApp (blue ticks)."""
-    read = await actions.mark_read(actor=principal, ticket_id=ticket_id)
+    read = await actions.mark_read(actor=principal, ticket_id=ticket_id, broker=_broker(request))
     ticket = read.ticket
-    await _committed(request, ticket.id, ticket=ticket)
     if read.unread_channel_ids:
         connection_id: int = ticket.connection_id  # type: ignore[attr-defined]
         call = request.app.ctx.channels.mark_read(
@@ -252,8 +248,9 @@ async def send_message(request: Request, principal: Principal, ticket_id: int) -
         text=body.text,
         reply_to=body.reply_to,
         now=request.app.ctx.clock(),
+        broker=_broker(request),
     )
-    await _committed(request, ticket_id, message_created=message)
+    await _send_pending(request, ticket_id)
     return respond((await messages_out([message]))[0], status=201)
 
 
@@ -294,11 +291,12 @@ async def send_media(request: Request, principal: Principal, ticket_id: int) -> 
             reply_to=fields.reply_to,
             media=media,
             now=now,
+            broker=_broker(request),
         )
     except ApiError:
         remove_media(media_dir, stored.path)  # refused after all: keep no orphan file
         raise
-    await _committed(request, ticket_id, message_created=message)
+    await _send_pending(request, ticket_id)
     return respond((await messages_out([message]))[0], status=201)
 
 
@@ -310,9 +308,12 @@ async def add_note(request: Request, principal: Principal, ticket_id: int) -> HT
     await get_visible_ticket(principal=principal, ticket_id=ticket_id)
     body = parse_body(request, MessageCreate)
     message = await actions.add_note(
-        actor=principal, ticket_id=ticket_id, text=body.text, now=request.app.ctx.clock()
+        actor=principal,
+        ticket_id=ticket_id,
+        text=body.text,
+        now=request.app.ctx.clock(),
+        broker=_broker(request),
     )
-    await _committed(request, ticket_id, message_created=message)
     return respond((await messages_out([message]))[0], status=201)
 
 

@@ -22,6 +22,7 @@ __all__ = [
     "NamedRef",
     "TicketOut",
     "TicketQuery",
+    "TicketRef",
     "TransferBody",
     "TypingBody",
 ]
@@ -73,10 +74,12 @@ class TicketOut(BaseModel):
 
 
 class TransferBody(StrictModel):
-    """To a queue (the ticket waits there, pending), to an agent (open, theirs), or both."""
+    """To a queue (the ticket waits there, pending), to an agent (open, theirs), or both; the
+    note is shown in the ticket's history to whoever takes it."""
 
     queue_id: DbId | None = None
     user_id: DbId | None = None
+    note: Annotated[str, Field(max_length=1000)] = ""
 
 
 class MessageCreate(StrictModel):
@@ -157,3 +160,9 @@ class HistoryEntryOut(BaseModel):
     note: str
     reason: str
     at: datetime
+
+
+class TicketRef(BaseModel):
+    """The data of `ticket.removed`: which ticket left the agent's view."""
+
+    id: int

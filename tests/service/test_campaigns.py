@@ -11,7 +11,6 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-import pytest
 import pytest_asyncio
 from sanic import Sanic
 
@@ -28,7 +27,7 @@ from service.campaigns.render import contact_variables, render
 from service.campaigns.runner import CampaignRunner
 from service.contacts.models import Contact
 from service.users.models import Role
-from tests.factories import FakeClock, Tenant, log_in, unique
+from tests.factories import FakeClock, PublishedEvents, Tenant, log_in, unique
 
 # Helpers (also used by test_campaigns_runner.py) ------------------------------------------
 
@@ -636,17 +635,9 @@ async def test_the_opt_out_keyword_records_why_and_tells_the_inbox(
     app: Sanic[Any, Any],
     client: httpx.AsyncClient,
     tenant: Tenant,
-    monkeypatch: pytest.MonkeyPatch,
+    published_events: PublishedEvents,
 ) -> None:
     connection_id = await sandbox_connection(client, tenant)
-    published: list[dict[str, Any]] = []
-    publish_many = app.ctx.broker.publish_many  # what `publish` and event batches call
-
-    async def recording(events: Sequence[dict[str, Any]]) -> None:
-        published.extend(events)
-        await publish_many(events)
-
-    monkeypatch.setattr(app.ctx.broker, "publish_many", recording)
     number = "+5511955554444"
     for text in ("oi", "SAIR"):
         response = await client.post(
@@ -658,7 +649,7 @@ async def test_the_opt_out_keyword_records_why_and_tells_the_inbox(
     contact = await Contact.get(company_id=tenant.company.id, number=number)
     assert contact.opted_out
     assert contact.opted_out_reason == 'keyword "SAIR"'
-    updates = [e for e in published if e["type"] == "contact.updated"]
+    updates = published_events.of_type("contact.updated")
     assert [e["data"]["opted_out"] for e in updates] == [True]
     assert updates[0]["audience"] == {"company_id": tenant.company.id}
 

@@ -10,10 +10,9 @@ from sanic import Sanic
 
 from service.realtime.broker import Broker
 from service.users.models import Role
-from tests.factories import Tenant
+from tests.factories import Tenant, agent_in, make_queue
 from tests.service.test_contacts import make_contact, make_tag
 from tests.service.test_realtime import Feed, feed
-from tests.service.test_tickets import agent_in, make_queue
 
 URL = "/api/contacts"
 

@@ -16,8 +16,7 @@ from service.contacts.models import Contact
 from service.contacts.phones import normalize_number
 from service.tickets.models import Ticket, TicketStatus
 from service.users.models import Role
-from tests.factories import FakeClock, Tenant, unique
-from tests.service.test_tickets import agent_in, make_queue, make_ticket
+from tests.factories import FakeClock, Tenant, agent_in, make_queue, make_ticket, unique
 
 URL = "/api/contacts"
 _numbers = itertools.count(10_000)

@@ -19,10 +19,9 @@ from service.connections.models import Connection
 from service.contacts.models import Contact
 from service.tickets.models import Ticket, TicketStatus
 from service.users.models import Role
-from tests.factories import FakeClock, Tenant, unique
+from tests.factories import FakeClock, Tenant, make_ticket, unique
 from tests.service.test_contacts import audit_entries, list_ids, make_contact, make_tag
 from tests.service.test_realtime import feed
-from tests.service.test_tickets import make_ticket
 
 URL = "/api/contacts"
 

@@ -14,10 +14,9 @@ from sanic import Sanic
 from bot.channel import InboundMessage, Receipt
 from service.pipeline import Pipeline
 from service.tickets.models import Message, MessageStatus, Ticket, TicketStatus
-from tests.factories import Tenant, unique
+from tests.factories import Tenant, agent_in, unique
 from tests.service.test_conversation import _received, _setup, _write
 from tests.service.test_realtime import feed
-from tests.service.test_tickets import agent_in
 
 GROUP = "120363025246125244@g.us"
 

@@ -18,8 +18,7 @@ from websockets.exceptions import ConnectionClosed
 from service.realtime.broker import Broker
 from service.tickets.models import TicketStatus
 from service.users.models import Role
-from tests.factories import Member, Tenant
-from tests.service.test_tickets import agent_in, make_queue, make_ticket
+from tests.factories import SYNTHETIC, Member, Tenant, agent_in, make_queue, make_ticket
 
 _markers = itertools.count(1)
 
@@ -79,6 +78,7 @@ def ticket_event(ticket: Any, event_type: str = "ticket.updated", **data: Any) -
         "type": event_type,
         "data": {"id": ticket.id, **data},
         "audience": {
+            SYNTHETIC: True,
             "company_id": ticket.company_id,
             "queue_id": ticket.queue_id,
             "user_id": ticket.user_id,
@@ -115,12 +115,12 @@ async def test_each_event_reaches_exactly_who_may_see_it(
     company_wide = {
         "type": "contact.updated",
         "data": {"id": 1},
-        "audience": {"company_id": tenant.company.id},
+        "audience": {SYNTHETIC: True, "company_id": tenant.company.id},
     }
     for_admins = {
         "type": "connection.updated",
         "data": {"id": 2},
-        "audience": {"company_id": tenant.company.id, "roles": ["admin"]},
+        "audience": {SYNTHETIC: True, "company_id": tenant.company.id, "roles": ["admin"]},
     }
     people: dict[str, Member] = {
         "admin": tenant.admin,

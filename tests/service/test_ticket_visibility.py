@@ -10,8 +10,8 @@ import httpx
 
 from service.tickets.models import Message, Ticket, TicketStatus
 from service.users.models import Role
-from tests.factories import Tenant
-from tests.service.test_tickets import URL, agent_in, make_queue, make_ticket
+from tests.factories import Tenant, agent_in, make_queue, make_ticket
+from tests.service.test_tickets import URL
 
 # Every route that takes a ticket id, with a valid body where it needs one.
 ROUTES: list[tuple[str, str, Any]] = [

@@ -5,7 +5,6 @@ creates them comes later) and driven through the HTTP API."""
 from __future__ import annotations
 
 import asyncio
-import itertools
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,50 +17,10 @@ from service.connections.models import Connection
 from service.contacts.models import Contact
 from service.queues.models import Queue
 from service.tickets.models import Direction, Message, MessageStatus, Ticket, TicketStatus
-from service.users.models import Role, User
-from tests.factories import FakeClock, Member, Tenant, unique
+from service.users.models import Role
+from tests.factories import FakeClock, Tenant, agent_in, make_queue, make_ticket, unique
 
 URL = "/api/tickets"
-_numbers = itertools.count(1)
-
-
-async def make_queue(tenant: Tenant, *members: User) -> Queue:
-    queue = await Queue.create(company=tenant.company, name=unique("queue"))
-    for user in members:
-        await user.queues.add(queue)
-    return queue
-
-
-async def make_ticket(
-    tenant: Tenant,
-    *,
-    status: TicketStatus = TicketStatus.pending,
-    queue: Queue | None = None,
-    user: User | None = None,
-    contact: Contact | None = None,
-    connection: Connection | None = None,
-    name: str | None = None,
-    number: str | None = None,
-) -> Ticket:
-    """A ticket as the inbound pipeline would leave it, with a fresh contact and connection
-    unless given."""
-    if contact is None:
-        contact = await Contact.create(
-            company=tenant.company,
-            number=number or f"+55219{next(_numbers):08d}",
-            name=name or unique("Cliente"),
-        )
-    if connection is None:
-        connection = await Connection.create(company=tenant.company, name=unique("conn"))
-    return await Ticket.create(
-        company=tenant.company,
-        contact=contact,
-        connection=connection,
-        queue=queue,
-        user=user,
-        status=status,
-        unread_count=3,
-    )
 
 
 def about(stamp: str, expected: datetime) -> bool:
@@ -74,12 +33,6 @@ async def post(
     client: httpx.AsyncClient, path: str, headers: dict[str, str], body: Any = None
 ) -> httpx.Response:
     return await client.post(f"{URL}{path}", json=body, headers=headers)
-
-
-async def agent_in(tenant: Tenant, queue: Queue, role: Role = Role.agent) -> Member:
-    member = await tenant.member(role)
-    await member.user.queues.add(queue)
-    return member
 
 
 async def test_lifecycle_accept_reply_transfer_close_reopen(

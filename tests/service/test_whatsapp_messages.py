@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ from service.connections.models import Connection
 from service.contacts.models import Contact
 from service.tickets.models import Direction, Message, MessageStatus, Ticket, TicketStatus
 from service.users.models import Role
-from tests.factories import Tenant, unique
+from tests.factories import PublishedEvents, Tenant, unique
 
 NUMBER = "+5511988887777"
 GROUP = "120363025246125244@g.us"
@@ -128,33 +128,6 @@ def _files_of(app: Any, company_id: int) -> set[Path]:
     return {p for p in root.rglob("*") if p.is_file()} if root.exists() else set()
 
 
-class Events:
-    """What the app published to its broker while a test ran (recorded as it is published,
-    so that other processes sharing the broker add nothing)."""
-
-    def __init__(self) -> None:
-        self.seen: list[dict[str, Any]] = []
-
-    def find(self, match: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
-        found = [event for event in self.seen if match(event)]
-        assert found, "no such event was published"
-        return found[-1]
-
-
-@pytest.fixture
-def events(app: Any, monkeypatch: pytest.MonkeyPatch) -> Events:
-    broker = app.ctx.broker
-    publish_many = broker.publish_many  # what `publish` and event batches call
-    recorded = Events()
-
-    async def recording(events: Sequence[dict[str, Any]]) -> None:
-        recorded.seen.extend(events)
-        await publish_many(events)
-
-    monkeypatch.setattr(broker, "publish_many", recording)
-    return recorded
-
-
 @pytest.fixture
 def media_limit(app: Any) -> Iterator[int]:
     """A media size limit small enough to go past in a test."""
@@ -256,7 +229,7 @@ async def test_a_bad_group_id_is_a_422(client: httpx.AsyncClient, tenant: Tenant
 
 
 async def test_a_message_from_our_phone_is_an_agent_message_already_sent(
-    client: httpx.AsyncClient, tenant: Tenant, events: Events
+    client: httpx.AsyncClient, tenant: Tenant, published_events: PublishedEvents
 ) -> None:
     connection_id = await _connection(client, tenant)
     await _write(client, tenant, connection_id, text="oi")
@@ -284,7 +257,7 @@ async def test_a_message_from_our_phone_is_an_agent_message_already_sent(
     assert after.flow_state == ticket.flow_state
     assert after.unread_count == ticket.unread_count
     assert after.last_message == "Já te atendo"
-    event = events.find(lambda e: e["type"] == "message.created" and e["data"]["id"] == stored)
+    event = published_events.last("message.created", id=stored)
     assert event["data"]["direction"] == "out"
     assert event["data"]["channel_message_id"] == own_id
     # WhatsApp delivers it again: still one message.
@@ -346,7 +319,7 @@ async def test_our_phone_delivered_twice_at_once_is_one_message(
 
 
 async def test_an_edit_changes_the_text_and_tells_the_agents(
-    client: httpx.AsyncClient, tenant: Tenant, events: Events
+    client: httpx.AsyncClient, tenant: Tenant, published_events: PublishedEvents
 ) -> None:
     connection_id = await _connection(client, tenant)
     original = await _write(client, tenant, connection_id, text="oi", id="edit-me")
@@ -361,13 +334,13 @@ async def test_an_edit_changes_the_text_and_tells_the_agents(
     after = [m["text"] for m in await _received(client, tenant, connection_id)]
     assert after == replies  # no flow for an edit
     assert await Message.filter(connection_id=connection_id, direction="in").count() == 1
-    event = events.find(lambda e: e["type"] == "message.updated" and e["data"]["id"] == original)
+    event = published_events.last("message.updated", id=original)
     assert event["data"]["body"] == "olá, bom dia"
     assert event["data"]["edited_at"] == shown["edited_at"]
 
 
 async def test_a_revoke_keeps_the_text_for_supervisors_and_marks_it(
-    client: httpx.AsyncClient, tenant: Tenant, events: Events
+    client: httpx.AsyncClient, tenant: Tenant, published_events: PublishedEvents
 ) -> None:
     connection_id = await _connection(client, tenant)
     original = await _write(client, tenant, connection_id, text="meu cpf é 123", id="rev-me")
@@ -377,7 +350,7 @@ async def test_a_revoke_keeps_the_text_for_supervisors_and_marks_it(
     shown = await _message(client, tenant, original)
     assert shown["body"] == "meu cpf é 123"
     assert shown["revoked_at"] is not None
-    event = events.find(lambda e: e["type"] == "message.updated" and e["data"]["id"] == original)
+    event = published_events.last("message.updated", id=original)
     assert event["data"]["revoked_at"] == shown["revoked_at"]
     assert event["audience"]["company_id"] == tenant.company.id
 
@@ -402,7 +375,7 @@ async def test_an_edit_or_revoke_of_an_unknown_message_is_dropped(
 
 
 async def test_an_image_with_a_caption_is_stored_and_downloadable(
-    app: Any, client: httpx.AsyncClient, tenant: Tenant, events: Events
+    app: Any, client: httpx.AsyncClient, tenant: Tenant, published_events: PublishedEvents
 ) -> None:
     connection_id = await _connection(client, tenant)
     media = {
@@ -432,7 +405,7 @@ async def test_an_image_with_a_caption_is_stored_and_downloadable(
     assert download.content == PNG
     assert download.headers["content-type"] == "image/png"
     assert download.headers["content-disposition"] == 'inline; filename="foto.png"'
-    event = events.find(lambda e: e["type"] == "message.created" and e["data"]["id"] == stored)
+    event = published_events.last("message.created", id=stored)
     assert event["data"]["media"] == shown["media"]
     assert event["data"]["channel_message_id"] == shown["channel_message_id"]
 

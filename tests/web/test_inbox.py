@@ -11,12 +11,11 @@ import httpx
 from playwright.async_api import expect
 
 from flows.texts import DEFAULT_TEXTS
+from service.events import message_updated
 from service.media import store_media
-from service.realtime.events import message_updated
 from service.tickets.models import Direction, Message, MessageStatus, TicketStatus
 from service.users.models import Role
-from tests.factories import Member, Tenant, unique
-from tests.service.test_tickets import make_ticket
+from tests.factories import Member, Tenant, make_ticket, unique
 from tests.web.conftest import OpenTab, Tab
 
 PT = DEFAULT_TEXTS["pt-BR"]

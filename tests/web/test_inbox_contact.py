@@ -15,8 +15,7 @@ from service.contacts.models import Contact
 from service.queues.models import Queue
 from service.tickets.models import Ticket, TicketStatus
 from service.users.models import Role
-from tests.factories import Tenant
-from tests.service.test_tickets import make_ticket
+from tests.factories import Tenant, make_ticket
 from tests.service.whatsapp_fakes import eventually_async
 from tests.web.conftest import OpenTab, Tab
 from tests.web.test_inbox import (

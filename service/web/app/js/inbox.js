@@ -166,11 +166,16 @@ function dispatch(event) {
       chat.messageCreated(data);
       // A note is for agents only: the list keeps showing the conversation's last message.
       if (data.is_note) break;
-      store.patch(data.ticket_id, {
-        last_message: data.body || (data.media_type ? `[${data.media_type}]` : ""),
-        last_message_at: data.created_at,
-      });
-      store.refresh(data.ticket_id);
+      // What the server changed on the ticket with it, done here instead of fetching it.
+      {
+        const known = store.get(data.ticket_id);
+        const unread = (known?.unread_count ?? 0) + (data.direction === "in" ? 1 : 0);
+        store.patch(data.ticket_id, {
+          last_message: data.body || (data.media_type ? `[${data.media_type}]` : ""),
+          last_message_at: data.created_at,
+          unread_count: unread,
+        });
+      }
       break;
     case "message.updated":
       chat.messageUpdated(data);
@@ -183,10 +188,14 @@ function dispatch(event) {
     case "ticket.removed":
       store.remove(data.id);
       break;
+    case "ticket.history":
+      chat.historyAdded(data);
+      break;
     case "contact.updated":
       chat.contactUpdated(data);
       for (const ticket of store.tickets.values()) {
-        if (ticket.contact?.id === data.id) store.refresh(ticket.id);
+        if (ticket.contact?.id !== data.id) continue;
+        store.patch(ticket.id, { contact: { ...ticket.contact, name: data.name, number: data.number } });
       }
       break;
     case "scheduled.updated":

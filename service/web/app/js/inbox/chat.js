@@ -7,6 +7,7 @@ import { toast } from "../ui/toast.js";
 import { uploadError } from "./attachments.js";
 import { Composer } from "./composer.js";
 import { ContactPanel } from "./contact_panel.js";
+import { historyElement } from "./history.js";
 import { messageElement } from "./messages.js";
 import { transferDialog } from "./transfer.js";
 
@@ -47,6 +48,9 @@ export class ChatPane {
     this.ticketId = null;
     this.messages = new Map();
     this.elements = new Map();
+    // The ticket's history lines (accepted, transferred, closed…), by id, and their items.
+    this.lines = new Map();
+    this.lineElements = new Map();
     // Status changes of messages not shown yet (the receipt can beat the message itself).
     this.early = new Map();
     this.nextCursor = null;
@@ -96,6 +100,8 @@ export class ChatPane {
     this.ticketId = id;
     this.messages.clear();
     this.elements.clear();
+    this.lines.clear();
+    this.lineElements.clear();
     this.early.clear();
     this.nextCursor = null;
     this.shownStatus = undefined;
@@ -104,7 +110,7 @@ export class ChatPane {
     this.renderTicket();
     const contactId = this.ticket?.contact?.id;
     if (contactId) this.panel.follow(contactId, id);
-    await this.loadNewest(generation);
+    await Promise.all([this.loadNewest(generation), this.loadHistory(generation)]);
     this.read();
     if (generation === this.generation) this.composer.focus();
   }
@@ -314,6 +320,46 @@ export class ChatPane {
     this.noteHistory();
   }
 
+  /** The ticket's history lines, placed among the messages by time. */
+  async loadHistory(generation = this.generation) {
+    try {
+      const page = await api(`/api/tickets/${this.ticketId}/history`);
+      if (generation === this.generation) this.addLines(page.items);
+    } catch {
+      // The lines explain; the conversation itself is what the agent needs.
+    }
+  }
+
+  /** Insert or replace history lines: each before the first message written after it. */
+  addLines(lines) {
+    if (!this.list) return;
+    const follow = this.nearBottom();
+    for (const line of lines) {
+      if (line.ticket_id !== this.ticketId) continue;
+      this.lines.set(line.id, line);
+      const element = historyElement(line);
+      element.dataset.at = String(Date.parse(line.at));
+      const old = this.lineElements.get(line.id);
+      this.lineElements.set(line.id, element);
+      if (old) {
+        old.replaceWith(element);
+        continue;
+      }
+      this.list.insertBefore(element, this.itemAfter(Date.parse(line.at), line.id));
+    }
+    if (follow) this.scroller.scrollTop = this.scroller.scrollHeight;
+  }
+
+  /** The first item of the list written after `at` (a later line, for equal times), or null. */
+  itemAfter(at, lineId) {
+    for (const item of this.list.children) {
+      const itemAt = Number(item.dataset.at);
+      const laterLine = item.dataset.historyId && Number(item.dataset.historyId) > lineId;
+      if (itemAt > at || (itemAt === at && laterLine)) return item;
+    }
+    return null;
+  }
+
   /** Keep loading older pages while they do not fill the pane (nothing to scroll yet). */
   async fillScreen() {
     while (
@@ -376,6 +422,7 @@ export class ChatPane {
       const message = furthest(received, known);
       this.messages.set(message.id, message);
       const element = messageElement(message, this.ctx);
+      element.dataset.at = String(Date.parse(message.created_at));
       const old = this.elements.get(message.id);
       this.elements.set(message.id, element);
       if (old) {
@@ -386,12 +433,25 @@ export class ChatPane {
       const nextId = after.length ? Math.min(...after) : null;
       const next = nextId !== null ? this.elements.get(nextId) : null;
       if (next && next.isConnected) this.list.insertBefore(element, next);
-      else this.list.append(element);
+      else this.list.insertBefore(element, this.lineAfter(Date.parse(message.created_at)));
     }
     if (follow) this.scroller.scrollTop = this.scroller.scrollHeight;
   }
 
+  /** The first history line at the end of the list that came after `at`, or null. */
+  lineAfter(at) {
+    let found = null;
+    for (let item = this.list.lastElementChild; item?.dataset.historyId; item = item.previousElementSibling) {
+      if (Number(item.dataset.at) > at) found = item;
+    }
+    return found;
+  }
+
   // Live events ------------------------------------------------------------------------
+
+  historyAdded(line) {
+    if (line.ticket_id === this.ticketId) this.addLines([line]);
+  }
 
   messageCreated(message) {
     if (message.ticket_id !== this.ticketId) return;
@@ -408,18 +468,12 @@ export class ChatPane {
       return;
     }
     this.add([{ ...known, ...change }], { stick: false });
-    // The reason of a failure is not in the event: read the newest page again.
-    if (change.status === "failed") this.loadNewest();
   }
 
   ticketChanged(ticket) {
     this.panel.ticketChanged(ticket);
     if (ticket.id !== this.ticketId) return;
-    const moved = this.shownStatus !== undefined && this.shownStatus !== ticket.status;
     this.renderTicket();
-    // A status change may come with messages that had no event of their own (the farewell
-    // and the rating question on close): read the newest page again.
-    if (moved) this.loadNewest();
   }
 
   ticketRemoved(id) {
@@ -436,7 +490,9 @@ export class ChatPane {
 
   /** After a resync: the newest page again, merged into what is shown. */
   resync() {
-    if (this.ticketId !== null) this.loadNewest();
+    if (this.ticketId === null) return;
+    this.loadNewest();
+    this.loadHistory();
   }
 
   /** Re-render the text of everything shown (after a language change). */
@@ -450,6 +506,7 @@ export class ChatPane {
     }
     this.renderTicket();
     this.add([...this.messages.values()], { stick: false });
+    this.addLines([...this.lines.values()]);
     this.noteHistory();
   }
 

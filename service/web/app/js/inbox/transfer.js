@@ -1,13 +1,22 @@
 // The transfer dialog: to a queue (the ticket waits there), to an agent, or both.
 import { api } from "../api.js";
 import { h } from "../dom.js";
-import { t } from "../i18n.js";
+import { extend, t } from "../i18n.js";
+
+extend({
+  en: { transfer_note: "Note for whoever takes it (optional)" },
+  "pt-BR": { transfer_note: "Observação para quem assumir (opcional)" },
+  es: { transfer_note: "Nota para quien lo tome (opcional)" },
+});
 
 /** Ask where to transfer `ticket`; resolves with the updated ticket, or null if cancelled. */
 export function transferDialog(ticket, ctx) {
   return new Promise((resolve) => {
     const queueSelect = h("select", { attrs: { id: "transfer-queue", name: "queue_id" } });
     const userSelect = h("select", { attrs: { id: "transfer-user", name: "user_id" } });
+    const note = h("textarea", {
+      attrs: { id: "transfer-note", name: "note", rows: "2", maxlength: "1000" },
+    });
     const error = h("p", { className: "form-error", attrs: { role: "alert" } });
     const submit = h("button", {
       className: "primary",
@@ -50,6 +59,7 @@ export function transferDialog(ticket, ctx) {
             const body = {};
             if (queueSelect.value) body.queue_id = Number(queueSelect.value);
             if (userSelect.value) body.user_id = Number(userSelect.value);
+            if (note.value.trim()) body.note = note.value.trim();
             if (!body.queue_id && !body.user_id) {
               error.textContent = t("transfer_need_target");
               return;
@@ -78,6 +88,12 @@ export function transferDialog(ticket, ctx) {
         { className: "field" },
         h("label", { attrs: { for: "transfer-user" }, text: t("to_agent") }),
         userSelect,
+      ),
+      h(
+        "div",
+        { className: "field" },
+        h("label", { attrs: { for: "transfer-note" }, text: t("transfer_note") }),
+        note,
       ),
       error,
       h(
