@@ -28,10 +28,10 @@ def _sources() -> list[Path]:
     return [p for p in paths if p != HOME and p.name != "demo_history.py"]
 
 
-def _offences(path: Path) -> list[str]:
+def _offences(path: Path, root: Path = ROOT) -> list[str]:
     tree = ast.parse(path.read_text(), filename=str(path))
     found: list[str] = []
-    where = path.relative_to(ROOT)
+    where = path.relative_to(root)
     for node in ast.walk(tree):
         if isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
@@ -79,10 +79,5 @@ def test_the_check_finds_what_it_looks_for(tmp_path: Path) -> None:
         "SQL = 'UPDATE tickets SET status = ? WHERE id = ?'\n"
         "message.status = 'sent'\n"
     )
-    global ROOT
-    saved, ROOT = ROOT, tmp_path
-    try:
-        found = _offences(sample)
-    finally:
-        ROOT = saved
+    found = _offences(sample, root=tmp_path)
     assert len(found) == 5, found
