@@ -77,9 +77,11 @@ class OutboundSender:
         # forgot, the highest of theirs), which is how `send_stored` knows its rows are fresh.
         self._sends = 0
         self._forgotten = 0
-        # The messages whose channel call is under way in this process (all others with a
-        # send_started_at and no outcome were being sent by a process that died).
+        # The messages whose channel call is under way in this process, or about to be (all
+        # others with a send_started_at and no outcome were being sent by a process that died).
         self._in_flight: set[int] = set()
+        # Of those, the ones stored with their intent already (`hold`): no claim to write.
+        self._held: set[int] = set()
 
     @property
     def in_flight(self) -> frozenset[int]:
@@ -113,6 +115,27 @@ class OutboundSender:
     def take_early(self, connection_id: int, channel_message_id: str) -> Receipt | None:
         """The receipt kept for a send recorded elsewhere (a campaign's), now that it is."""
         return self._early.pop((connection_id, channel_message_id), None)
+
+    async def send_outside(
+        self,
+        message: OutboundMessage,
+        channel: Channel,
+        record: Callable[[str], Awaitable[None]],
+    ) -> tuple[str, Receipt | None]:
+        """Send a message that is no ticket's (a campaign's, claimed by its caller) in its
+        chat's turn, so it never lands between a conversation's messages to that number.
+        `record` stores the channel's id; a receipt that came meanwhile is returned with it,
+        for the caller to apply. The channel's errors are the caller's to handle."""
+        state = self._chat((message.connection_id, message.to))
+        async with state.lock:
+            channel_id = await channel.send(message)
+            key = (message.connection_id, channel_id)
+            self._recording.add(key)
+            try:
+                await record(channel_id)
+            finally:
+                self._recording.discard(key)
+        return channel_id, self._early.pop(key, None)
 
     def _keep_early(self, key: tuple[int, str], receipt: Receipt) -> None:
         kept = self._early.get(key)
@@ -152,6 +175,27 @@ class OutboundSender:
                 )
                 await self._send_chat(messages, number, state)
 
+    def sends_here(self, connection_id: int) -> bool:
+        """Whether this process runs the connection's channel now. Replies stored for it are
+        written with their send's intent (`send_started_at`) and `hold` them: a statement
+        fewer per reply on the hot path. The price: a process that dies between the commit
+        and the channel call leaves them "interrupted" rather than pending (the window is
+        one `send_stored`, without any query before its first send)."""
+        return self._channels(connection_id) is not None
+
+    def hold(self, messages: Sequence[Message]) -> None:
+        """Messages about to be committed with their intent, for `send_stored`: in flight from
+        now on, so that recovery never takes them for a dead process's."""
+        ids = [m.id for m in messages if m.send_started_at is not None]
+        self._in_flight.update(ids)
+        self._held.update(ids)
+
+    def release(self, messages: Sequence[Message]) -> None:
+        """Held messages whose transaction did not commit."""
+        ids = {m.id for m in messages}
+        self._in_flight.difference_update(ids)
+        self._held.difference_update(ids)
+
     def mark(self) -> int:
         """Now, in this sender's count of sends: take it before the transaction that stores
         the messages to hand to `send_stored` commits."""
@@ -165,17 +209,34 @@ class OutboundSender:
             return
         connection_id: int = messages[0].connection_id  # type: ignore[attr-defined]
         if self._channels(connection_id) is None:
+            await self._unhold(messages)
             if self._elsewhere is not None:
                 await self._elsewhere(connection_id)
             return  # stays pending: its own worker sends it, or a reconnect does
         state = self._chat((connection_id, number))
         async with state.lock:
             rows = sorted(messages, key=lambda m: m.id)
-            if max(state.last_send, self._forgotten) > mark:
+            # Held rows are nobody else's to send; others may have been sent meanwhile.
+            if max(state.last_send, self._forgotten) > mark and not self._held.issuperset(
+                m.id for m in rows
+            ):
                 rows = await Message.filter(
                     id__in=[m.id for m in rows], status=MessageStatus.pending
                 ).order_by("id")
-            await self._send_chat(rows, number, state)
+            try:
+                await self._send_chat(rows, number, state)
+            finally:
+                await self._unhold(rows)
+
+    async def _unhold(self, messages: Sequence[Message]) -> None:
+        """Held messages that were not sent (the channel went away): pending again, free for
+        a reconnect's retry."""
+        ids = [m.id for m in messages if m.id in self._held]
+        if not ids:
+            return
+        self._in_flight.difference_update(ids)
+        self._held.difference_update(ids)
+        await Message.filter(id__in=ids, status=MessageStatus.pending).update(send_started_at=None)
 
     async def _send_chat(self, messages: Sequence[Message], to: str, state: _Chat) -> None:
         """Send a chat's messages in order (its lock held) and publish their new statuses
@@ -252,7 +313,7 @@ class OutboundSender:
         its key to `recorded` (its receipts are held until the caller is done)."""
         channel = self._channels(message.connection_id)  # type: ignore[attr-defined]
         if channel is None:
-            return  # not run by this process (or not started): stays pending
+            return  # not run by this process (or not started): stays pending (or unheld)
         outbound = OutboundMessage(
             connection_id=message.connection_id,  # type: ignore[attr-defined]
             to=to,
@@ -261,9 +322,12 @@ class OutboundSender:
             media=_media_of(message),
             quoted_id=message.quoted_channel_id,
         )
-        # The intent, recorded before the channel is called: after a crash, a message with
-        # it and no outcome may have left, and is never sent again (service.outbound_recovery).
-        if not await execute(_CLAIM_SQL, self._clock(), message.id):
+        # The intent, recorded before the channel is called (or stored with the message: a
+        # held one): after a crash, a message with it and no outcome may have left, and is
+        # never sent again (service.outbound_recovery).
+        if message.id in self._held:
+            self._held.discard(message.id)
+        elif not await execute(_CLAIM_SQL, self._clock(), message.id):
             return  # sent meanwhile, or left uncertain by a crash
         self._in_flight.add(message.id)
         try:

@@ -1,11 +1,13 @@
 """What a crash or a late channel left unsent is sent; what a crash interrupted is never sent
 twice.
 
-The sender records its intent (`send_started_at`) just before it calls the channel, and the
-outcome right after. A pending message of a connection this worker runs (its lease: no other
-worker sends for it) that has the intent but no outcome, and is not being sent here now, was
-being sent by a process that died: WhatsApp gives no way to ask whether it arrived, so it is
-marked failed with a reason the agent reads, and can be sent again by hand. Everything else
+The sender records its intent (`send_started_at`) just before it calls the channel (the
+bot's replies carry it from the statement that stores them, and the process holds them as in
+flight until they are sent), and the outcome right after. A pending message of a connection
+this worker runs (its lease: no other worker sends for it) that has the intent but no
+outcome, and is not being sent here now, was being sent by a process that died: WhatsApp
+gives no way to ask whether it arrived, so it is marked failed with a reason the agent
+reads, and can be sent again by hand. Everything else
 still pending is sent: at once when a connection's channel starts running here, and by the
 periodic pass once it has waited longer than STALE (a reconnect nobody noticed, a command
 to another worker that was lost).

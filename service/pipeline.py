@@ -646,41 +646,56 @@ class Pipeline:
 
     async def _process(self, ticket_id: int, stored: _Stored | None) -> None:
         async with self._locks(ticket_id):
-            async with transaction_with_events(self._broker) as batch:
-                now = self._clock()
-                ticket, inbound = await _lock_and_claim(ticket_id, now)
-                if ticket is None or not inbound:
-                    return
-                before = _processed_values(ticket)
-                was = ticket_audience(ticket)
-                contact_id: int = ticket.contact_id  # type: ignore[attr-defined]
-                if stored is not None and stored.contact.id == contact_id:
-                    # Read just now by persist, and only processing (under this ticket's
-                    # lock) changes what the bot reads of it.
-                    contact = stored.contact
-                else:
-                    contact = await Contact.get(id=contact_id)
-                unit = _Unit(
-                    ticket=ticket,
-                    contact=contact,
-                    batch=batch,
-                    now=now,
-                    connection=stored.connection if stored is not None else None,
-                    campaign_recent=stored.campaign_recent if stored is not None else True,
-                )
-                # Before the replies are committed, so that the sender can tell whether
-                # anybody else could have sent them meanwhile.
-                mark = self._sender.mark()
-                for message in inbound:
-                    await self._process_one(unit, message)
-                changed = [
-                    name
-                    for name, value in _processed_values(ticket).items()
-                    if before[name] != value
-                ]
-                replies, lines = await _store(ticket, changed, unit.pending, unit.changes)
-                await self._announce(unit, changed, lines, was)
-            await self._sender.send_stored(replies, number=contact.number, mark=mark)
+            # Before the replies are committed, so that the sender can tell whether anybody
+            # else could have sent them meanwhile.
+            mark = self._sender.mark()
+            replies: list[Message] = []
+            try:
+                async with transaction_with_events(self._broker) as batch:
+                    number = await self._run(ticket_id, stored, batch, replies)
+            except BaseException:
+                self._sender.release(replies)  # held for a send that will not come
+                raise
+            if replies:
+                await self._sender.send_stored(replies, number=number, mark=mark)
+
+    async def _run(
+        self, ticket_id: int, stored: _Stored | None, batch: EventBatch, replies: list[Message]
+    ) -> str:
+        """The ticket's unprocessed messages through the bot, in the caller's transaction;
+        the customer's number. The replies stored go to `replies`, held for sending after
+        the commit."""
+        now = self._clock()
+        ticket, inbound = await _lock_and_claim(ticket_id, now)
+        if ticket is None or not inbound:
+            return ""
+        before = _processed_values(ticket)
+        was = ticket_audience(ticket)
+        contact_id: int = ticket.contact_id  # type: ignore[attr-defined]
+        if stored is not None and stored.contact.id == contact_id:
+            # Read just now by persist, and only processing (under this ticket's lock)
+            # changes what the bot reads of it.
+            contact = stored.contact
+        else:
+            contact = await Contact.get(id=contact_id)
+        unit = _Unit(
+            ticket=ticket,
+            contact=contact,
+            batch=batch,
+            now=now,
+            connection=stored.connection if stored is not None else None,
+            campaign_recent=stored.campaign_recent if stored is not None else True,
+        )
+        for message in inbound:
+            await self._process_one(unit, message)
+        changed = [
+            name for name, value in _processed_values(ticket).items() if before[name] != value
+        ]
+        stored_replies, lines = await _store(ticket, changed, unit.pending, unit.changes)
+        replies.extend(stored_replies)
+        self._sender.hold(stored_replies)
+        await self._announce(unit, changed, lines, was)
+        return contact.number
 
     async def _announce(
         self, unit: _Unit, changed: list[str], lines: list[TicketEvent], was: dict[str, Any]
@@ -744,6 +759,8 @@ class Pipeline:
         )
         if await _apply(ticket, contact, result, text=message.body, now=now, changes=unit.changes):
             await contact_updated(contact, batch)
+        # Sent right after the commit by this process: stored with the send's intent.
+        intent = now if self._sender.sends_here(ticket.connection_id) else None  # type: ignore[attr-defined]
         for text in result.messages:
             row = {
                 "company_id": ticket.company_id,  # type: ignore[attr-defined]
@@ -754,6 +771,7 @@ class Pipeline:
                 "from_bot": True,
                 "status": MessageStatus.pending,
                 "processed_at": now,
+                "send_started_at": intent,
             }
             # In its place among the events; its data once it is stored.
             event = batch.add(MESSAGE_CREATED.name, {}, audience=audience)

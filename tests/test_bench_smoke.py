@@ -132,3 +132,11 @@ def test_the_fanout_reaches_every_socket_across_workers(
         assert detail[side]["last_socket"]["count"] == detail["events"]
     assert figure["target"] == "< 150 ms"
     assert f"{detail['sockets']} sockets, 2 workers" in table
+
+
+def test_the_hot_path_keeps_its_statement_ceilings(bench: tuple[dict[str, Any], str]) -> None:
+    """Counted, not timed, so held in the suite: a statement added to the inbound path
+    (a history line or a send's intent of its own) fails here, not only in `make bench`."""
+    figures = bench[0]["figures"]
+    for key in ("first", "menu_choice", "steady"):
+        assert figures[f"inbound.statements.{key}"]["met"], figures[f"inbound.statements.{key}"]

@@ -45,6 +45,7 @@ from service.clock import Clock
 from service.connections.models import Channel as ChannelKind
 from service.contacts.models import Contact
 from service.media import kind_for_mime
+from service.outbound import OutboundSender
 from service.realtime.broker import Broker
 
 __all__ = ["INTERRUPTED", "CampaignRunner", "Claim"]
@@ -67,7 +68,7 @@ class ChannelSource(Protocol):
     def sessions(self) -> Any: ...
 
     @property
-    def sender(self) -> Any: ...
+    def sender(self) -> OutboundSender: ...
 
     async def sandbox(self, connection_id: int) -> Any: ...
 
@@ -343,8 +344,18 @@ class CampaignRunner:
         mine = CampaignRecipient.filter(
             id=claim.recipient_id, status=claim.status, channel_message_id__isnull=True
         )
+        left = False
+
+        async def record(channel_message_id: str) -> None:
+            nonlocal left
+            left = True
+            await CampaignRecipient.filter(id=claim.recipient_id).update(
+                channel_message_id=channel_message_id[:128]
+            )
+
         try:
-            channel_message_id = await channel.send(message)
+            # Through the one send path: in the chat's turn, receipts held while recording.
+            _, early = await self._channels.sender.send_outside(message, channel, record)
         except ChannelUnavailable:
             # It never left: back where it was, sent at the campaign's next turn.
             await mine.update(status=claim.previous, sent_at=None)
@@ -353,14 +364,11 @@ class CampaignRunner:
             await mine.update(status=RecipientStatus.failed, reason=exc.reason[:300])
             return False
         except Exception as exc:
+            if left:
+                raise  # it left; storing its id failed (the repair pass settles it)
             log.exception("campaign %s: a send failed", claim.campaign_id)
             await mine.update(status=RecipientStatus.failed, reason=f"error: {exc!r}"[:300])
             return False
-        await CampaignRecipient.filter(id=claim.recipient_id).update(
-            channel_message_id=channel_message_id[:128]
-        )
-        # A channel may acknowledge before the id was stored (the sandbox does at once).
-        early = self._channels.sender.take_early(claim.connection_id, channel_message_id)
         if early is not None:
             await apply_receipt(
                 connection_id=early.connection_id,

@@ -291,3 +291,49 @@ async def test_a_receipt_before_the_send_is_recorded_still_counts(
         del channel.send
     rows = await CampaignRecipient.filter(campaign_id=campaign["id"])
     assert [row.status for row in rows] == [RecipientStatus.read, RecipientStatus.read]
+
+
+async def test_a_campaign_message_waits_for_the_conversations_send_to_that_number(
+    app: Sanic[Any, Any], client: httpx.AsyncClient, tenant: Tenant, clock: FakeClock
+) -> None:
+    # One send path: the campaign's message takes its turn in the chat, never in the middle
+    # of the bot's replies to the same customer.
+    connection_id = await sandbox_connection(client, tenant)
+    channel: SandboxChannel = await app.ctx.channels.sandbox(connection_id)
+    plain_send, release = channel.send, asyncio.Event()
+
+    async def slow_conversation(message: OutboundMessage) -> str:
+        if message.message_id is not None:  # a ticket's message (a campaign's has none)
+            await release.wait()
+        return await plain_send(message)
+
+    channel.send = slow_conversation  # type: ignore[method-assign]
+    body = {"from": "+55 11 97777-1234", "name": "Rita Lima", "text": "oi"}
+    inbound = asyncio.ensure_future(
+        client.post(f"/api/sandbox/{connection_id}/inbound", json=body, headers=tenant.headers)
+    )
+    try:
+        for _ in range(200):
+            contact = await Contact.get_or_none(company_id=tenant.company.id, name="Rita Lima")
+            if contact is not None:
+                break
+            await asyncio.sleep(0.01)
+        assert contact is not None
+        campaign = await create_campaign(
+            client, tenant, campaign_body(connection_id, await make_list(tenant, [contact]))
+        )
+        running = asyncio.ensure_future(
+            run_until_done(runner_for(app, clock), clock, campaign["id"])
+        )
+        await asyncio.sleep(0.3)
+        assert not running.done()
+        assert channel.sent.get(contact.number, []) == []
+        release.set()
+        assert (await inbound).status_code == 200
+        await running
+    finally:
+        release.set()
+        del channel.send
+    texts = [m.text for m in channel.sent[contact.number]]
+    assert texts[-1] == "Olá Rita!", texts
+    assert len(texts) > 1, texts  # the bot's replies first

@@ -60,3 +60,23 @@ async def test_the_periodic_pass_sends_what_no_retry_picked_up(
     await app.ctx.channels.recovery.run_pass()
     await _until(client, tenant, ticket_id, "ficou para trás", "delivered")
     assert [m.text for m in channel.sent[NUMBER]].count("ficou para trás") == 1
+
+
+async def test_a_reply_held_for_its_send_is_never_taken_for_a_dead_process(
+    app: Any, client: httpx.AsyncClient, tenant: Tenant, clock: FakeClock
+) -> None:
+    """Bot replies are stored with their intent and held until sent: the recovery pass
+    leaves them alone however long the send waits, and fails them once nobody holds them."""
+    ticket_id, channel = await _open_ticket(app, client, tenant)
+    await channel.disconnect()
+    await _say(client, tenant, ticket_id, "na vez dele")
+    await Message.filter(body="na vez dele").update(send_started_at=clock() - timedelta(minutes=1))
+    message = await _stored(ticket_id, "na vez dele")
+    sender = app.ctx.channels.sender
+    sender.hold([message])
+    await app.ctx.channels.recovery.run_pass()
+    assert (await _statuses(client, tenant, ticket_id))["na vez dele"]["status"] == "pending"
+    sender.release([message])
+    await app.ctx.channels.recovery.run_pass()
+    shown = (await _statuses(client, tenant, ticket_id))["na vez dele"]
+    assert (shown["status"], shown["error"]) == ("failed", INTERRUPTED)
