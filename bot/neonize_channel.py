@@ -14,27 +14,40 @@ relies on (neonize 0.5.2, see shared/research/neonize-and-rasa-sdk.md):
 - Sessions live in one store (our Postgres, or a SQLite file) for every connection, so an
   existing session is always resumed by its account JID and a new one is paired as a new
   device, never "the first device in the store".
+- Every client neonize starts opens the store anew and runs whatsmeow's schema upgrade on it,
+  without a lock: two clients starting together on a fresh store both create its tables, and
+  one fails ("duplicate key … pg_type_typname_nsp_index", "column compat … already exists").
+  `prepare_store` upgrades it once, before the first client of the process, holding the
+  lock it is given across workers; afterwards a client's upgrade only reads the version.
+- `client.stop()` reaches only a client the Go core has registered, which it does after
+  opening the store; and the Go call runs in a thread that cancelling its task does not stop.
+  A channel stopped that early would leave a client that still comes up, beside the next
+  one of its connection, so `stop()` stops it again until the Go call is over or heard from.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import logging
 import mimetypes
 import random
 import re
+import threading
 import uuid
 import weakref
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from neonize._binder import func_callback_bytes2, gocode
 from neonize.aioze import events as neonize_events
 from neonize.aioze.client import NewAClient
 from neonize.aioze.events import (
@@ -72,6 +85,7 @@ from neonize.proto.waE2E.WAWebProtobufsE2E_pb2 import (
 )
 from neonize.utils.enum import ChatPresence, ChatPresenceMedia, MediaType, ReceiptType
 from neonize.utils.jid import Jid2String, build_jid
+from neonize.utils.log import log_whatsmeow
 
 from bot.channel import (
     ChannelEvents,
@@ -87,7 +101,14 @@ from bot.channel import (
 )
 from bot.sessions import Backoff
 
-__all__ = ["NeonizeChannel", "content_of", "parse_jid"]
+__all__ = [
+    "NeonizeChannel",
+    "StoreLock",
+    "StoreNotReady",
+    "content_of",
+    "parse_jid",
+    "prepare_store",
+]
 
 log = logging.getLogger("atende.whatsapp")
 
@@ -115,6 +136,55 @@ _UPLOAD_TYPES: dict[str, Any] = {
 # exhausted by a handful of numbers.
 _THREADS = 64
 _loops_with_threads: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()
+# How long stop() keeps stopping a client the Go core may not have registered yet (it is
+# opening the store): past this, the store is too slow for it to come up any time soon.
+_RETIRE_SECONDS = 5.0
+_RETIRE_POLL = 0.1
+
+
+# --- the session store ----------------------------------------------------------------
+
+StoreLock = Callable[[], AbstractAsyncContextManager[Any]]
+"""Held while the store's schema is upgraded: excludes the other workers of the installation."""
+
+
+class StoreNotReady(Exception):
+    """whatsmeow could not open the session store or bring its schema up to date."""
+
+
+_prepared_stores: set[str] = set()
+_upgrading = threading.Lock()
+_go_log = func_callback_bytes2(log_whatsmeow)  # kept alive for as long as Go may call it
+
+
+def _upgrade_store(store: str) -> None:
+    with _upgrading:
+        if store in _prepared_stores:
+            return
+        # neonize's one call that opens the store (which runs whatsmeow's upgrade) without
+        # starting a client; it answers "error: …" rather than the sessions when it fails.
+        answer = gocode.GetAllDevices(store.encode(), _go_log).decode(errors="replace")
+        if answer.startswith("error: "):
+            raise StoreNotReady(answer.removeprefix("error: "))
+        _prepared_stores.add(store)
+
+
+async def prepare_store(store: str, *, exclusive: StoreLock | None = None) -> None:
+    """The store is at whatsmeow's current schema: upgraded once per process, one upgrade at a
+    time in it, and under `exclusive` (which keeps the other workers out) while it runs.
+
+    A failed upgrade is retried by the next call. whatsmeow upgrades in transactions, so one
+    that died half-way (a crash, or the races this prevents) left nothing to undo."""
+    if store in _prepared_stores:
+        return
+    async with exclusive() if exclusive is not None else contextlib.nullcontext():
+        upgrade = asyncio.ensure_future(asyncio.to_thread(_upgrade_store, store))
+        try:
+            await asyncio.shield(upgrade)
+        except asyncio.CancelledError:
+            # The Go call runs on in its thread: the lock is kept until it is over.
+            await asyncio.gather(upgrade, return_exceptions=True)
+            raise
 
 
 def parse_jid(text: str) -> JID:
@@ -319,6 +389,7 @@ class NeonizeChannel:
         pairing_phone: str | None,
         media_dir: Path,
         media_max_bytes: int,
+        store_lock: StoreLock | None = None,
         backoff: Backoff = Backoff(base=2.0, cap=120.0),
         client_factory: Callable[..., Any] = NewAClient,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -330,6 +401,7 @@ class NeonizeChannel:
         self._pairing_phone = pairing_phone
         self._media_dir = media_dir
         self._media_max_bytes = media_max_bytes
+        self._store_lock = store_lock
         self._backoff = backoff
         self._client_factory = client_factory
         self._sleep = sleep
@@ -342,6 +414,8 @@ class NeonizeChannel:
         self._lanes = _Lanes(connection_id)
         self._pairing_requested = False
         self._restart_for_login = False
+        # The clients the Go core has called back: registered there, so a stop reaches them.
+        self._heard_from: weakref.WeakSet[Any] = weakref.WeakSet()
 
     @property
     def state(self) -> ConnectionState:
@@ -363,13 +437,14 @@ class NeonizeChannel:
 
     async def stop(self) -> None:
         self._stopping = True
-        client, self._client = self._client, None
-        if client is not None:
-            await _quietly(client.stop())
+        # The loop first, so that it starts no client after the one stopped here.
         if self._runner is not None:
             self._runner.cancel()
             await asyncio.gather(self._runner, return_exceptions=True)
             self._runner = None
+        client, self._client = self._client, None
+        if client is not None:
+            await self._retire(client)
         await self._lanes.drain()
         await self._report(ConnectionState.disconnected, "stopped")
         self._events = None
@@ -394,22 +469,27 @@ class NeonizeChannel:
     async def _run(self) -> None:
         attempt = 0
         while not self._stopping:
-            client = self._new_client()
-            self._client = client
             self._pairing_requested = False
             self._restart_for_login = False
             await self._report(ConnectionState.connecting)
             reason = "the connection ended"
+            client = None
             try:
+                await prepare_store(self._store, exclusive=self._store_lock)
+                client = self._new_client()
+                self._client = client
                 task = await client.connect()
-                await task
+                # Shielded: stopping cancels this loop, and stop() sees the Go call through.
+                await asyncio.shield(task)
             except asyncio.CancelledError:
                 raise
-            except NeonizeError as exc:
+            except (NeonizeError, StoreNotReady) as exc:
                 reason = str(exc)
             except Exception as exc:
                 log.exception("connection %s: the client failed", self.connection_id)
                 reason = f"{type(exc).__name__}: {exc}"
+            if client is not None:
+                await _quietly(client.stop())  # what Go still holds of it, before the next one
             await self._lanes.drain()
             if self._stopping:
                 return
@@ -430,6 +510,33 @@ class NeonizeChannel:
             )
             attempt += 1
             await self._sleep(delay)
+
+    async def _retire(self, client: Any) -> None:
+        """Stop a client for good: until its Go call is over or has called back (registered,
+        so reached by the stop), or for `_RETIRE_SECONDS` at most."""
+        task = getattr(client, "connect_task", None)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + _RETIRE_SECONDS
+        while True:
+            await _quietly(client.stop())
+            if task is None or task.done() or client in self._heard_from:
+                break
+            if loop.time() >= deadline:
+                log.warning(
+                    "connection %s: the WhatsApp client did not stop in %.0fs",
+                    self.connection_id,
+                    _RETIRE_SECONDS,
+                    extra={"connection_id": self.connection_id},
+                )
+                break
+            await asyncio.wait({task}, timeout=_RETIRE_POLL)
+        if task is None:
+            return
+        if not task.done():
+            # Waiting for a QR code to be scanned (whatsmeow ends it when the codes run out):
+            # stopped, its socket closed; nothing left to wait for.
+            task.cancel()
+        await asyncio.gather(task, return_exceptions=True)  # its error, if any, is seen
 
     def _new_client(self) -> Any:
         # neonize dispatches to the loop of the first connect() of the process.
@@ -461,20 +568,24 @@ class NeonizeChannel:
     # -- neonize handlers: queue only, never await before queueing (keeps the order) -----
 
     async def _on_message_event(self, client: Any, event: Any) -> None:
+        self._heard_from.add(client)
         chat = Jid2String(event.Info.MessageSource.Chat)
         self._lanes.submit(
             chat, f"message {event.Info.ID}", lambda: self._handle_message(client, event)
         )
 
     async def _on_receipt_event(self, client: Any, event: Any) -> None:
+        self._heard_from.add(client)
         chat = Jid2String(event.MessageSource.Chat)
         self._lanes.submit(chat, "receipt", lambda: self._handle_receipt(event))
 
     async def _on_link_event(self, client: Any, event: Any) -> None:
+        self._heard_from.add(client)
         name = type(event).__name__
         self._lanes.submit("", name, lambda: self._handle_link(client, event))
 
     async def _on_qr(self, client: Any, code: bytes) -> None:
+        self._heard_from.add(client)
         self._lanes.submit("", "QR code", lambda: self._handle_qr(client, code))
 
     # -- what each event does ------------------------------------------------------

@@ -8,11 +8,16 @@ reaches it as a command over the broker."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import time
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from contextlib import asynccontextmanager
 from functools import partial
-from typing import Any, Protocol, runtime_checkable
+from pathlib import Path
+from typing import IO, Any, Protocol, runtime_checkable
+
+from tortoise.transactions import in_transaction
 
 from bot.channel import Channel, ConnectionState, InboundMessage, Receipt, StateChange
 from bot.sandbox import SandboxChannel
@@ -32,7 +37,14 @@ from service.realtime.broker import SUBSCRIBED, Broker
 from service.sandbox.journal import JournaledSandbox
 from service.settings import Settings
 
-__all__ = ["COMMAND", "ChannelHub", "WhatsAppFactory", "fake_whatsapp_for_tests", "state_fields"]
+__all__ = [
+    "COMMAND",
+    "ChannelHub",
+    "WhatsAppFactory",
+    "fake_whatsapp_for_tests",
+    "state_fields",
+    "whatsapp_store_lock",
+]
 
 log = logging.getLogger("atende.channels")
 
@@ -44,6 +56,17 @@ WhatsAppFactory = Callable[[Connection], Channel]
 
 _LOGOUT_TIMEOUT = 15.0
 _STOPPED_SESSIONS = (ConnectionStatus.logged_out, ConnectionStatus.banned)
+# The Postgres advisory lock every worker of an installation takes to upgrade the WhatsApp
+# session store (a fixed 64-bit number; advisory locks are per database).
+_STORE_LOCK_KEY = int.from_bytes(
+    hashlib.sha256(b"atende:whatsapp-store").digest()[:8], "big", signed=True
+)
+_FILE_LOCK_POLL = 0.05
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: one process at a time, by hand
+    fcntl = None  # type: ignore[assignment]
 
 
 @runtime_checkable
@@ -91,6 +114,45 @@ def state_fields(change: StateChange) -> dict[str, Any]:
     return fields
 
 
+@asynccontextmanager
+async def whatsapp_store_lock(store: str) -> AsyncIterator[None]:
+    """Held by one worker at a time while it upgrades the WhatsApp session store: two workers
+    starting connections together on a fresh database would otherwise run whatsmeow's schema
+    upgrade side by side, and one of them fail. A Postgres store is our database, locked with
+    a transaction-scoped advisory lock (pooled sessions keep no session locks, see db.py);
+    a SQLite store with a lock file beside it."""
+    if store.startswith(("postgres://", "postgresql://")):
+        async with in_transaction() as db:
+            await db.execute_query("SELECT pg_advisory_xact_lock($1)", [_STORE_LOCK_KEY])
+            yield
+        return
+    if fcntl is None:  # pragma: no cover
+        yield
+        return
+    # Polled, not a blocking flock in a thread: a wait that is cancelled must not take it later.
+    while True:
+        handle = _try_lock(Path(f"{store}.lock"))
+        if handle is not None:
+            break
+        await asyncio.sleep(_FILE_LOCK_POLL)
+    try:
+        yield
+    finally:
+        handle.close()  # flock belongs to the open file: closing it (or dying) releases it
+
+
+def _try_lock(path: Path) -> IO[bytes] | None:
+    """The open file, locked; None while another process holds it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = path.open("ab")
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        return None
+    return handle
+
+
 def fake_whatsapp_for_tests(hub: ChannelHub, settings: Settings) -> bool:
     """TEST ONLY: with ATENDE_FAKE_WHATSAPP=1 (tests that start real processes), WhatsApp
     connections run on a sandbox channel instead of reaching WhatsApp. True when it applies.
@@ -124,6 +186,8 @@ class ChannelHub:
         self._clock = clock
         # Replaced by tests (and ATENDE_FAKE_WHATSAPP) with a channel that needs no WhatsApp.
         self.whatsapp_factory: WhatsAppFactory = self._neonize_channel
+        # Where the WhatsApp sessions are kept (tests point it at a fresh store).
+        self.whatsapp_store = settings.whatsapp_store
         self.sandbox_factory: Callable[[int], SandboxChannel] = partial(SandboxChannel, clock=clock)
         self.sender = OutboundSender(
             channels=self._running_channel,
@@ -338,7 +402,8 @@ class ChannelHub:
         settings = self._settings
         return NeonizeChannel(
             connection.id,
-            store=settings.whatsapp_store,
+            store=self.whatsapp_store,
+            store_lock=partial(whatsapp_store_lock, self.whatsapp_store),
             account=connection.wa_jid,
             pairing_phone=connection.pairing_phone,
             media_dir=settings.effective_media_dir,
