@@ -24,7 +24,7 @@ from analytics.period import Moment, bounds
 from analytics.source import Source, timestamps
 from flows.spec import BusinessHours
 from service.campaigns.models import CampaignStatus, RecipientStatus
-from service.tickets.models import Direction, MessageStatus, TicketStatus
+from service.tickets.models import ActorKind, Direction, HistoryKind, MessageStatus, TicketStatus
 from service.users.models import Role
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "ratings",
     "recipients",
     "schedules",
+    "ticket_history",
     "tickets",
     "users",
 ]
@@ -237,6 +238,81 @@ def messages(src: Source, start: Moment = None, end: Moment = None) -> pd.DataFr
         "media_type": _category(MEDIA_TYPES),
         "body": _text,
         "created_at": None,
+    }
+    return _frame(src, sql, spec, **params)
+
+
+# The lines of every ticket's history, and for each ticket without any (from before the
+# history existed) the two its columns imply; `n` orders a ticket's lines of one moment.
+_NO_HISTORY = "NOT EXISTS (SELECT 1 FROM ticket_events h WHERE h.ticket_id = t.id)"
+_HISTORY_LINES = (
+    "SELECT e.id, e.ticket_id, e.kind, e.actor_kind, e.actor_user_id, e.from_queue_id,"
+    " e.to_queue_id, e.from_user_id, e.to_user_id, e.note, e.reason, e.at, 1 AS recorded,"
+    " e.id AS n FROM ticket_events e WHERE e.company_id = :company"
+    " UNION ALL"
+    " SELECT NULL, t.id, 'handed_off', NULL, NULL, NULL, t.queue_id, NULL, NULL, '', '',"
+    " t.handed_off_at, 0, 0 FROM tickets t WHERE t.company_id = :company"
+    f" AND t.handed_off_at IS NOT NULL AND {_NO_HISTORY}"
+    " UNION ALL"
+    " SELECT NULL, t.id, 'closed', NULL, NULL, t.queue_id, NULL, t.user_id, NULL, '', '',"
+    " t.closed_at, 0, 1 FROM tickets t WHERE t.company_id = :company"
+    f" AND t.closed_at IS NOT NULL AND {_NO_HISTORY}"
+)
+
+
+def ticket_history(
+    src: Source, start: Moment = None, end: Moment = None, *, touching: bool = False
+) -> pd.DataFrame:
+    """The lines of the company's ticket histories with `at` in `[start, end)`, in order
+    (`at`, then ticket, then id).
+
+    With `touching=True`, instead every line, whenever, of each ticket with a line in the
+    period: a stay in a queue that ends in the period may have begun before it
+    (`metrics.queue_stays`).
+
+    A ticket without any line (from before the history existed) gets the lines its columns
+    imply, with `recorded` False and neither id nor actor: handed_off at `handed_off_at`
+    into its queue now, closed at `closed_at` from it (and from its agent).
+
+    Columns: id, ticket_id, kind (created, handed_off, accepted, transferred, closed,
+    reopened, rating_expired, rated, fallback), actor_kind (user, bot, timer, customer,
+    system), actor_user_id, from_queue_id, from_queue, to_queue_id, to_queue (categories of
+    the company's queue names; NaN for none, or a queue deleted since), from_user_id,
+    to_user_id, note, reason, at, recorded.
+    """
+    period, params = _period_sql("x.at" if touching else "h.at", src, start, end)
+    condition = period.removeprefix(" AND")  # nothing without bounds
+    where = ""
+    if condition and touching:
+        where = f" WHERE h.ticket_id IN (SELECT x.ticket_id FROM h x WHERE{condition})"
+    elif condition:
+        where = f" WHERE{condition}"
+    sql = (
+        f"WITH h AS ({_HISTORY_LINES})"
+        " SELECT h.id, h.ticket_id, h.kind, h.actor_kind, h.actor_user_id, h.from_queue_id,"
+        " f.name AS from_queue, h.to_queue_id, q.name AS to_queue, h.from_user_id,"
+        " h.to_user_id, h.note, h.reason, h.at, h.recorded FROM h"
+        " LEFT JOIN queues f ON f.id = h.from_queue_id AND f.company_id = :company"
+        " LEFT JOIN queues q ON q.id = h.to_queue_id AND q.company_id = :company"
+        f"{where} ORDER BY h.at, h.ticket_id, h.n"
+    )
+    queue_names = _category(_queue_names(src))
+    spec: dict[str, Convert | None] = {
+        "id": _nullable_ints,
+        "ticket_id": _ints,
+        "kind": _category([kind.value for kind in HistoryKind]),
+        "actor_kind": _category([kind.value for kind in ActorKind]),
+        "actor_user_id": _nullable_ints,
+        "from_queue_id": _nullable_ints,
+        "from_queue": queue_names,
+        "to_queue_id": _nullable_ints,
+        "to_queue": queue_names,
+        "from_user_id": _nullable_ints,
+        "to_user_id": _nullable_ints,
+        "note": _text,
+        "reason": _text,
+        "at": None,
+        "recorded": _flags,
     }
     return _frame(src, sql, spec, **params)
 

@@ -43,8 +43,11 @@ __all__ = [
     "csat",
     "describe",
     "first_response",
+    "queue_entries",
+    "queue_stays",
     "resolution_time",
     "summary",
+    "time_in_queue",
     "volume",
     "waiting_now",
     "waiting_time",
@@ -296,6 +299,82 @@ def backlog(
     return pd.Series(counts.astype("int64"), index=at, name="backlog")
 
 
+# The kinds of history lines that may move a ticket into or out of a queue (`accepted`
+# names the queue the ticket is already in): service.reports.stays.MOVES.
+_MOVES = ("created", "handed_off", "transferred", "fallback", "reopened", "closed")
+# Not a queue id (they are positive): "in no queue", so that two of them compare equal.
+_NOWHERE = -1
+
+
+def queue_stays(history: pd.DataFrame) -> pd.DataFrame:
+    """Every stay of a ticket in a queue, from a `load.ticket_history` frame.
+
+    A stay begins when a line puts the ticket in a queue it was not in (handed off,
+    transferred to another queue, moved to the fallback queue, opened by someone in a
+    queue, reopened) and ends at the ticket's next line that takes it out (a transfer to
+    another queue, or a close). A transfer that only changes the agent keeps the stay
+    going; waiting without a queue is no stay. Lines count in order of `at`, ties by id
+    (an implied handoff before its close).
+
+    Columns: ticket_id, queue_id, queue (its name; NaN for a queue deleted since),
+    entered_at, left_at (NaT while the ticket is still there, or when it left after the
+    frame's last line), seconds (NaN with no `left_at`).
+    """
+    kind = history["kind"].astype(object)
+    moves = history[kind.isin(_MOVES).to_numpy()]
+    closing = moves["kind"].astype(object).eq("closed").to_numpy()
+    # Each line's queue after it: where it sends the ticket, none after a close.
+    after = moves["to_queue_id"].astype("Int64").mask(closing)
+    lines = pd.DataFrame(
+        {
+            "ticket_id": moves["ticket_id"].astype("int64"),
+            "queue_id": after,
+            "queue": moves["to_queue"],
+            "at": moves["at"],
+            # The implied lines have no id: the handoff (0) comes before the close (1).
+            "n": moves["id"]
+            .astype("Int64")
+            .fillna(pd.Series(closing.astype("int64"), index=moves.index)),
+        }
+    ).sort_values(["ticket_id", "at", "n"], kind="stable")
+    where = lines["queue_id"].fillna(_NOWHERE)
+    before = where.groupby(lines["ticket_id"]).shift(1).fillna(_NOWHERE)
+    changes = lines[where.ne(before).to_numpy(dtype=bool)]
+    left = changes.groupby("ticket_id")["at"].shift(-1)
+    stays = changes.assign(left_at=left)[changes["queue_id"].notna().to_numpy(dtype=bool)]
+    return pd.DataFrame(
+        {
+            "ticket_id": stays["ticket_id"].to_numpy(),
+            "queue_id": stays["queue_id"].array,
+            "queue": stays["queue"].array,
+            "entered_at": stays["at"].array,
+            "left_at": stays["left_at"].array,
+            "seconds": _seconds(stays["at"], stays["left_at"]).to_numpy(dtype="float64"),
+        }
+    )
+
+
+def time_in_queue(
+    history: pd.DataFrame, start: Moment = None, end: Moment = None, tz: str | None = None
+) -> pd.DataFrame:
+    """The stays in queues (`queue_stays`) that ended in the period, with their `seconds`:
+    from entering the queue to leaving it. Still-open stays are not measured. `history`
+    must hold the earlier lines of those tickets: load it with `touching=True`."""
+    low, high = _period(history, start, end, tz)
+    stays = queue_stays(history)
+    return stays[in_period(stays["left_at"], low, high).to_numpy(dtype=bool)]
+
+
+def queue_entries(
+    history: pd.DataFrame, start: Moment = None, end: Moment = None, tz: str | None = None
+) -> pd.DataFrame:
+    """The stays in queues (`queue_stays`) that began in the period: a ticket entering a
+    queue, so that a ticket transferred from A to B entered both."""
+    low, high = _period(history, start, end, tz)
+    stays = queue_stays(history)
+    return stays[in_period(stays["entered_at"], low, high).to_numpy(dtype=bool)]
+
+
 def _ratings(frame: pd.DataFrame) -> dict[str, Any]:
     rated = frame["rating"].dropna().astype("int64")
     return {
@@ -366,13 +445,25 @@ def by_agent(
 
 
 def by_queue(
-    tickets: pd.DataFrame, start: Moment = None, end: Moment = None, tz: str | None = None
+    tickets: pd.DataFrame,
+    start: Moment = None,
+    end: Moment = None,
+    tz: str | None = None,
+    *,
+    history: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Per queue (indexed by name; the tickets without one under `NO_QUEUE`), by the
-    ticket's queue now, for the period: created, handed_off (`handed_off_at` in the period)
-    and closed tickets; waiting (count, mean, median) of the tickets accepted; FRT (count,
-    mean, median, p90) of the first responses; resolution from handoff (count, mean,
-    median) and CSAT (count, average) of the tickets closed."""
+    ticket's queue now (a closed ticket's is the queue it was closed in), for the period:
+    created, handed_off (`handed_off_at` in the period) and closed tickets; waiting (count,
+    mean, median) of the tickets accepted; FRT (count, mean, median, p90) of the first
+    responses; resolution from handoff (count, mean, median) and CSAT (count, average) of
+    the tickets closed.
+
+    With `history` (`load.ticket_history(src, start, end, touching=True)`), also from each
+    ticket's path through the queues: entered, the distinct tickets that entered the queue
+    in the period (`queue_entries`: a ticket transferred from A to B counts in both), and
+    time_in_queue (count, mean, median, p90) of the stays that ended in it
+    (`time_in_queue`). Waiting without a queue is no stay: `NO_QUEUE` has none."""
     zone = _zone(tickets, tz)
     low, high = bounds(start, end, zone)
     queue = tickets["queue"].astype(object).where(tickets["queue"].notna(), NO_QUEUE)
@@ -411,18 +502,42 @@ def by_queue(
             **stats(resolution_time(tickets, low, high, since="handoff"), "resolution"),
             "csat_count": rated.count(),
             "csat_average": rated.mean(),
+            **(_history_columns(history, low, high) if history is not None else {}),
         }
     ).reindex(order)
+    counts = {"created", "handed_off", "closed", "entered"}
     for column in table.columns:
-        if column in {"created", "handed_off", "closed"} or column.endswith("_count"):
+        if column in counts or column.endswith("_count"):
             table[column] = table[column].fillna(0).astype("int64")
         else:
             table[column] = table[column].astype("float64")
     ids = keyed.dropna(subset=["queue_id"]).drop_duplicates("_queue").set_index("_queue")
-    queue_ids = pd.array(ids["queue_id"].reindex(order).astype("Int64"), dtype="Int64")
+    known = ids["queue_id"].astype("Int64")
+    if history is not None:  # a queue no ticket is in now, that some passed through
+        stays = queue_stays(history).dropna(subset=["queue"]).drop_duplicates("queue")
+        passed = pd.Series(stays["queue_id"].array, index=stays["queue"].astype(object).array)
+        known = known.combine_first(passed.astype("Int64"))
+    queue_ids = pd.array(known.reindex(order).astype("Int64"), dtype="Int64")
     table.insert(0, "queue_id", queue_ids)
     table.index.name = "queue"
     return table
+
+
+def _history_columns(
+    history: pd.DataFrame, low: pd.Timestamp | None, high: pd.Timestamp | None
+) -> dict[str, pd.Series]:
+    """by_queue's columns from the history, per queue name (a deleted queue's dropped)."""
+    began = queue_entries(history, low, high)
+    began = began.dropna(subset=["queue"]).drop_duplicates(["ticket_id", "queue_id"])
+    ended = time_in_queue(history, low, high).dropna(subset=["queue"])
+    grouped = ended.groupby(ended["queue"].astype(object).to_numpy())["seconds"]
+    return {
+        "entered": began.groupby(began["queue"].astype(object).to_numpy()).size(),
+        "time_in_queue_count": grouped.size(),
+        "time_in_queue_mean": grouped.mean(),
+        "time_in_queue_median": grouped.median(),
+        "time_in_queue_p90": grouped.quantile(0.9),
+    }
 
 
 def summary(

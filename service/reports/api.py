@@ -152,7 +152,9 @@ async def get_agents(request: Request, principal: Principal) -> HTTPResponse:
 async def get_queues(request: Request, principal: Principal) -> HTTPResponse:
     """Per queue (and "no queue"): tickets created, handed off and closed in the period,
     waiting time, first response time, resolution from handoff and CSAT, by the ticket's
-    queue now (CSV with `?format=csv`)."""
+    queue now; from each ticket's history, the tickets that entered the queue and the time
+    their stays in it lasted, so a transferred ticket counts in every queue it passed
+    through (CSV with `?format=csv`)."""
     args = parse_query(request, ReportQuery)
     return _answer(
         request, args, "queues", await queues_report(await _scope(request, principal, args))

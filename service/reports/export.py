@@ -127,6 +127,9 @@ def _queues(report: QueuesOut) -> str:
             **_durations("first_response_business_hours", item.first_response_business_hours),
             **_durations("resolution_from_handoff", item.resolution_from_handoff),
             **_csat("csat", item.csat),
+            # Last, so that a spreadsheet reading the older columns by position still works.
+            "entered": item.entered,
+            **_durations("time_in_queue", item.time_in_queue),
         }
         for item in report.items
     ]

@@ -42,6 +42,7 @@ from service.reports.schemas import (
 )
 from service.reports.sql import Sql, timestamp
 from service.reports.stats import duration_stats
+from service.reports.stays import entered_sql, stays_ended_sql
 from service.tenancy import scoped
 from service.users.models import User
 
@@ -376,10 +377,17 @@ async def agents_report(scope: Scope) -> AgentsOut:
 async def queues_report(scope: Scope) -> QueuesOut:
     """Per queue (each of the company's, or the one asked for; then "no queue" when it has
     any figure): created, handed off and closed in the period, waiting time, first response
-    (also in business hours), resolution from handoff and CSAT, by the ticket's queue now."""
+    (also in business hours), resolution from handoff and CSAT, by the ticket's queue now
+    (a closed ticket's is the queue it was closed in); and from the tickets' history, the
+    tickets that entered the queue in the period and the time their stays there lasted."""
     sql = Sql()
     params = scope.params()
+    one_queue = scope.queue_id is not None
     created = await _created(sql, scope)
+    entered = {
+        q: int(n) for q, n in await sql.rows(entered_sql(sql, one_queue=one_queue), **params)
+    }
+    [stays] = await _durations(sql, stays_ended_sql(sql, one_queue=one_queue), params, ["queue_id"])
     handed = {
         q: int(n)
         for q, n in await sql.rows(
@@ -418,6 +426,8 @@ async def queues_report(scope: Scope) -> QueuesOut:
             first_response_business_hours=frt_business.get(queue_id, _NO_DURATIONS),
             resolution_from_handoff=from_handoff.get(queue_id, _NO_DURATIONS),
             csat=closed.csat(queue=queue_id),
+            entered=entered.get(queue_id, 0),
+            time_in_queue=stays.get(queue_id, _NO_DURATIONS),
         )
         for queue_id, name in rows
     ]

@@ -232,16 +232,31 @@ class AgentsOut(PeriodReport):
 
 
 class QueueReportFigures(BaseModel):
+    """One queue's figures. `entered` and `time_in_queue` follow each ticket's history (a
+    ticket transferred from A to B counts in both); the others go by the ticket's queue now,
+    which for a closed ticket is the queue it was closed in."""
+
     queue_id: int | None = Field(description="null: the tickets without a queue")
     queue_name: str | None
-    created: int
-    handed_off: int = Field(description="tickets handed off in the period")
+    created: int = Field(description="tickets created in the period, by their queue now")
+    handed_off: int = Field(
+        description="tickets handed off (first) in the period, by their queue now"
+    )
     closed: int
     waiting: DurationStats
     first_response: DurationStats
     first_response_business_hours: DurationStats
     resolution_from_handoff: DurationStats
     csat: CsatStats
+    entered: int = Field(
+        description="distinct tickets that entered the queue in the period (handed off,"
+        " transferred or moved to it, opened or reopened in it), from the ticket's history",
+    )
+    time_in_queue: DurationStats = Field(
+        description="the stays in the queue that ended in the period (the ticket was"
+        " transferred to another queue or closed): from entering it to leaving it; `count`"
+        " counts stays, so a ticket that came back counts twice",
+    )
 
 
 class QueuesOut(PeriodReport):

@@ -80,6 +80,13 @@ class Sql:
             return f"((julianday({later}) - julianday({earlier})) * 86400.0)"
         return f"EXTRACT(EPOCH FROM ({later} - {earlier}))"
 
+    def differs(self, left: str, right: str) -> str:
+        """SQL for `left` and `right` not being the same value, a null equal to a null (only
+        Postgres speaks `IS DISTINCT FROM`; SQLite's `IS NOT` means the same)."""
+        if self.dialect == "sqlite":
+            return f"({left} IS NOT {right})"
+        return f"({left} IS DISTINCT FROM {right})"
+
     def _value(self, value: Any) -> Any:
         # SQLite keeps timestamps as text in Tortoise's format (UTC, "YYYY-MM-DD HH:MM:SS…");
         # compare with the same text.

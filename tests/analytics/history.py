@@ -1,5 +1,6 @@
 """A small hand-built history of one company, with every moment chosen so that each metric of
-docs/metrics.md has a known value (the literals of `EXPECTED` and of the tests).
+docs/metrics.md has a known value (the literals of `EXPECTED`, `EXPECTED_PATHS` and of the
+tests).
 
 The company works in America/New_York; the period is Monday 2 to Sunday 8 March 2026 (local
 days), [2026-03-02 05:00 UTC, 2026-03-09 04:00 UTC): on Sunday 8 March the clocks jump from
@@ -16,21 +17,30 @@ The tickets (by the names `SeededHistory.tickets` keys them with):
   Ana's after it do not count), Ana accepts at 14:03 and answers at 14:03:30 (FRT 90 s);
   closed 14:20, rated 5.
 - reopened: Tue 3, 15:00 created, 15:01 to Suporte, Bruno accepts 15:11 and answers 15:12,
-  closes 15:30, reopens and closes again Wed 4, 16:00 (the last close is the one kept);
-  rated 4.
+  closes 15:30, reopens Wed 4, 15:51 and closes again at 16:00 (the last close is the one
+  kept); rated 4 at 16:03.
 - transferred: Wed 4, 12:00 created, 12:01 to Suporte, transferred at 12:31 to Vendas and to
   Ana (accepted then), who answers at 12:40 (07:40 in New York: no business seconds); open.
 - night: Tue 3, 22:20 created, 22:30 (17:30 local) to Vendas; Bruno accepts Wed 4 14:10 and
   answers 14:15 (09:15 local): 56 700 s, of which 2 700 in business hours; closed 15:15,
   rated 2.
-- waiting: Sat 7, 13:00 created, 13:05 to Suporte; nobody took it yet (pending).
+- waiting: Sat 7, 13:00 created, 13:05 handed off without a queue, moved to Suporte by the
+  fallback at 13:35; nobody took it yet (pending).
 - dst_day: Sun 8, 07:30 created (03:30 EDT), 07:40 to Suporte, Ana accepts 11:55 and answers
   12:00 (3 600 s inside Suporte's hours); closed Mon 9 05:00 (after the period).
 - with_bot: Fri 6, 18:00 created, still with the bot; it answers the campaign.
 - after_period: Mon 9, 04:30 created (00:30 EDT: outside the period, though it would be
   23:30 of the 8th in EST), answered at 04:32, closed 04:40, rated 1.
 - before_period: Sun 1, 20:00 created, 20:10 to Vendas, Ana answers 20:20; closed Mon 2
-  15:00 (in the period), not rated.
+  15:00 (in the period), not rated. It is from before the history existed: it has no
+  ticket_events rows, and reads as handed off into Vendas at 20:10, closed at 15:00.
+
+Every other ticket has the history lines that service.tickets.lifecycle writes for what
+happened to it (with_bot none yet: a ticket the customer opened starts without one). Their
+stays in queues (entered-left, seconds): Vendas answered_90s 1080, night 60300,
+before_period 67800, transferred from Wed 4 12:31 on; Suporte reopened 1740 and 540,
+transferred 1800, waiting from Sat 7 13:35 on, dst_day from Sun 8 07:40 to after the
+period, after_period after it.
 
 The campaign "Promo março" reached the first four contacts (read, delivered, failed,
 skipped); the first contact has the tags vip and b2b and two custom fields.
@@ -51,11 +61,20 @@ from service.connections.models import Connection
 from service.contacts.models import Contact
 from service.queues.models import Queue
 from service.tags.models import Tag
-from service.tickets.models import Direction, Message, MessageStatus, Ticket, TicketStatus
+from service.tickets.models import (
+    ActorKind,
+    Direction,
+    HistoryKind,
+    Message,
+    MessageStatus,
+    Ticket,
+    TicketEvent,
+    TicketStatus,
+)
 from service.users.models import Role, User
 from tests.factories import Tenant, unique, unique_email
 
-__all__ = ["EXPECTED", "TIMEZONE", "SeededHistory", "at", "seed_history"]
+__all__ = ["EXPECTED", "EXPECTED_PATHS", "TIMEZONE", "SeededHistory", "at", "seed_history"]
 
 TIMEZONE = "America/New_York"
 FIRST_DAY = dt.date(2026, 3, 2)
@@ -112,6 +131,17 @@ EXPECTED: dict[str, Any] = {
     "messages_in": 15,
 }
 
+# Per queue, from the history (the docstring's stays): the tickets that entered it in the
+# period, and the time in queue of the stays that ended in the period.
+EXPECTED_PATHS: dict[str, Any] = {
+    "entered": {"Vendas": 3, "Suporte": 4},
+    # Vendas 1080, 60300, 67800; Suporte 540, 1740, 1800
+    "time_in_queue": {
+        "Vendas": {"count": 3, "mean": 43060.0, "median": 60300.0, "p90": 66300.0},
+        "Suporte": {"count": 3, "mean": 1360.0, "median": 1740.0, "p90": 1788.0},
+    },
+}
+
 
 @dataclass
 class SeededHistory:
@@ -148,6 +178,26 @@ class _Writer:
         )
         self.seeded.tickets[key] = ticket.id
         return ticket
+
+    async def line(
+        self,
+        ticket: Ticket,
+        kind: HistoryKind,
+        when: dt.datetime,
+        *,
+        actor: ActorKind = ActorKind.user,
+        **columns: Any,
+    ) -> None:
+        """One line of the ticket's history, as service.tickets.lifecycle writes it."""
+        await TicketEvent.create(
+            company_id=self.company_id,
+            ticket=ticket,
+            kind=kind,
+            actor_kind=actor,
+            actor_user_id=columns.pop("actor_user_id", None),
+            at=when,
+            **columns,
+        )
 
     async def message(
         self,
@@ -213,6 +263,39 @@ async def seed_history(company: Tenant | Company | int) -> SeededHistory:
     write = _Writer(company_id, connection, seeded)
     inbound, outbound = Direction.inbound, Direction.outbound
     closed, open_, pending = TicketStatus.closed, TicketStatus.open, TicketStatus.pending
+    bot, customer = ActorKind.bot, ActorKind.customer
+
+    async def handed(t: Ticket, when: dt.datetime, queue: Queue | None) -> None:
+        await write.line(
+            t,
+            HistoryKind.handed_off,
+            when,
+            actor=bot,
+            to_queue_id=None if queue is None else queue.id,
+        )
+
+    async def accepted(t: Ticket, when: dt.datetime, queue: Queue, user: int) -> None:
+        await write.line(
+            t,
+            HistoryKind.accepted,
+            when,
+            actor_user_id=user,
+            to_queue_id=queue.id,
+            to_user_id=user,
+        )
+
+    async def closed_by(t: Ticket, when: dt.datetime, queue: Queue, user: int) -> None:
+        await write.line(
+            t,
+            HistoryKind.closed,
+            when,
+            actor_user_id=user,
+            from_queue_id=queue.id,
+            from_user_id=user,
+        )
+
+    async def rated(t: Ticket, when: dt.datetime, rating: int) -> None:
+        await write.line(t, HistoryKind.rated, when, actor=customer, reason=str(rating))
 
     t = await write.ticket(
         "bot_contained", status=closed, created_at=at(2, 15), closed_at=at(2, 15, 5)
@@ -221,6 +304,7 @@ async def seed_history(company: Tenant | Company | int) -> SeededHistory:
     await write.message(t, at(2, 15, 0, 30), outbound, from_bot=True)
     await write.message(t, at(2, 15, 2), inbound, media_type="image")
     await write.message(t, at(2, 15, 4), outbound, from_bot=True)
+    await write.line(t, HistoryKind.closed, at(2, 15, 5), actor=bot, reason="menu_end")
 
     t = await write.ticket(
         "answered_90s",
@@ -242,6 +326,10 @@ async def seed_history(company: Tenant | Company | int) -> SeededHistory:
     await write.message(t, at(2, 14, 3, 30), outbound, by=ana)
     await write.message(t, at(2, 14, 5), inbound)
     await write.message(t, at(2, 14, 10), outbound, by=ana)
+    await handed(t, at(2, 14, 2), vendas)
+    await accepted(t, at(2, 14, 3), vendas, ana)
+    await closed_by(t, at(2, 14, 20), vendas, ana)
+    await rated(t, at(2, 14, 21), 5)
 
     t = await write.ticket(
         "reopened",
@@ -262,6 +350,20 @@ async def seed_history(company: Tenant | Company | int) -> SeededHistory:
     await write.message(t, at(3, 15, 25), outbound, by=bruno)
     await write.message(t, at(4, 15, 50), inbound)
     await write.message(t, at(4, 15, 55), outbound, by=bruno)
+    await handed(t, at(3, 15, 1), suporte)
+    await accepted(t, at(3, 15, 11), suporte, bruno)
+    await closed_by(t, at(3, 15, 30), suporte, bruno)
+    await write.line(
+        t,
+        HistoryKind.reopened,
+        at(4, 15, 51),
+        actor_user_id=bruno,
+        from_user_id=bruno,
+        to_user_id=bruno,
+        to_queue_id=suporte.id,
+    )
+    await closed_by(t, at(4, 16), suporte, bruno)
+    await rated(t, at(4, 16, 3), 4)
 
     t = await write.ticket(
         "transferred",
@@ -276,6 +378,16 @@ async def seed_history(company: Tenant | Company | int) -> SeededHistory:
     await write.message(t, at(4, 12), inbound)
     await write.message(t, at(4, 12, 0, 10), outbound, from_bot=True)
     await write.message(t, at(4, 12, 40), outbound, by=ana)
+    await handed(t, at(4, 12, 1), suporte)
+    await write.line(
+        t,
+        HistoryKind.transferred,
+        at(4, 12, 31),
+        actor_user_id=ana,
+        from_queue_id=suporte.id,
+        to_queue_id=vendas.id,
+        to_user_id=ana,
+    )
 
     t = await write.ticket(
         "night",
@@ -293,12 +405,25 @@ async def seed_history(company: Tenant | Company | int) -> SeededHistory:
     await write.message(t, at(3, 22, 29), outbound, from_bot=True)
     await write.message(t, at(4, 13), inbound)
     await write.message(t, at(4, 14, 15), outbound, by=bruno)
+    await handed(t, at(3, 22, 30), vendas)
+    await accepted(t, at(4, 14, 10), vendas, bruno)
+    await closed_by(t, at(4, 15, 15), vendas, bruno)
+    await rated(t, at(4, 15, 16), 2)
 
     t = await write.ticket(
         "waiting", status=pending, queue=suporte, created_at=at(7, 13), handed_off_at=at(7, 13, 5)
     )
     await write.message(t, at(7, 13), inbound)
     await write.message(t, at(7, 13, 1), outbound, from_bot=True)
+    await handed(t, at(7, 13, 5), None)
+    await write.line(
+        t,
+        HistoryKind.fallback,
+        at(7, 13, 35),
+        actor=ActorKind.timer,
+        to_queue_id=suporte.id,
+        reason="no_queue",
+    )
 
     t = await write.ticket(
         "dst_day",
@@ -314,6 +439,9 @@ async def seed_history(company: Tenant | Company | int) -> SeededHistory:
     await write.message(t, at(8, 7, 30), inbound)
     await write.message(t, at(8, 7, 31), outbound, from_bot=True)
     await write.message(t, at(8, 12), outbound, by=ana)
+    await handed(t, at(8, 7, 40), suporte)
+    await accepted(t, at(8, 11, 55), suporte, ana)
+    await closed_by(t, at(9, 5), suporte, ana)
 
     campaign = await Campaign.create(
         company_id=company_id,
@@ -344,6 +472,10 @@ async def seed_history(company: Tenant | Company | int) -> SeededHistory:
     )
     await write.message(t, at(9, 4, 30), inbound)
     await write.message(t, at(9, 4, 32), outbound, by=bruno)
+    await handed(t, at(9, 4, 31), suporte)
+    await accepted(t, at(9, 4, 31), suporte, bruno)
+    await closed_by(t, at(9, 4, 40), suporte, bruno)
+    await rated(t, at(9, 4, 41), 1)
 
     t = await write.ticket(
         "before_period",
@@ -359,6 +491,7 @@ async def seed_history(company: Tenant | Company | int) -> SeededHistory:
     await write.message(t, at(1, 20), inbound)
     await write.message(t, at(1, 20, 20), outbound, by=ana)
     await write.message(t, at(2, 14, 50), inbound)
+    # No history lines: this ticket is from before the history existed.
 
     # The campaign reached four of these contacts: read, delivered, failed, skipped.
     statuses = (

@@ -1,7 +1,9 @@
 """The web reports (SQL, /api/reports) and the notebooks' metrics (pandas, analytics.metrics)
 give the same figures for the same seeded history (tests/analytics/history.py), read from
 the same database (Postgres or SQLite): every summary figure, per agent, per queue, the
-volume by weekday and hour, the backlog by day and by hour, CSAT; also for one queue."""
+volume by weekday and hour, the backlog by day and by hour, CSAT; also for one queue. Per queue
+also the figures of each ticket's history (tickets entered, time in queue), where a ticket
+counts in every queue it passed through."""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from analytics.hours import Schedules
 from analytics.source import Source
 from service.companies.models import Company
 from service.users.models import Role
-from tests.analytics.history import SeededHistory
+from tests.analytics.history import EXPECTED_PATHS, SeededHistory
 from tests.factories import Member, make_member
 
 SECONDS = 1e-6  # durations agree to the microsecond
@@ -30,6 +32,7 @@ _STATS = ("count", "mean", "median", "p90")
 class Frames:
     tickets: pd.DataFrame  # every ticket a period metric needs
     every_ticket: pd.DataFrame  # for the backlog: all of them
+    history: pd.DataFrame  # every line of the tickets with a line in the period
     messages: pd.DataFrame
     users: pd.DataFrame
     schedules: Schedules
@@ -41,6 +44,7 @@ def frames(history_source: Source, seeded_history: SeededHistory) -> Frames:
     return Frames(
         tickets=load.tickets(history_source, *period, touching=True),
         every_ticket=load.tickets(history_source),
+        history=load.ticket_history(history_source, *period, touching=True),
         messages=load.messages(history_source, *period),
         users=load.users(history_source),
         schedules=load.schedules(history_source),
@@ -166,7 +170,7 @@ async def test_per_agent_agrees(api: Api, frames: Frames, seeded_history: Seeded
 
 async def test_per_queue_agrees(api: Api, frames: Frames, seeded_history: SeededHistory) -> None:
     period = (seeded_history.first_day, seeded_history.last_day)
-    table = metrics.by_queue(frames.tickets, *period)
+    table = metrics.by_queue(frames.tickets, *period, history=frames.history)
     business = metrics.first_response(frames.tickets, *period, business_hours=frames.schedules)
     queue_of = frames.tickets.set_index("id")["queue_id"]
 
@@ -192,6 +196,9 @@ async def test_per_queue_agrees(api: Api, frames: Frames, seeded_history: Seeded
                 same(row[key][stat], expected[f"{prefix}_{stat}"], f"{what} {prefix} {stat}")
         same(row["csat"]["count"], expected["csat_count"], f"{what} csat count")
         same(row["csat"]["average"], expected["csat_average"], f"{what} csat average")
+        same(row["entered"], expected["entered"], f"{what} entered")
+        for stat in _STATS:
+            same(row["time_in_queue"][stat], expected[f"time_in_queue_{stat}"], f"{what} {stat}")
         mine = business[
             [
                 (
@@ -209,6 +216,26 @@ async def test_per_queue_agrees(api: Api, frames: Frames, seeded_history: Seeded
             f"{what} business mean",
         )
     assert len(rows) == len(table) or None not in rows
+    # What the history's author worked out by hand: transferred counts in both queues.
+    for name, queue_id in seeded_history.queues.items():
+        assert rows[queue_id]["entered"] == EXPECTED_PATHS["entered"][name]
+        same_stats(rows[queue_id]["time_in_queue"], EXPECTED_PATHS["time_in_queue"][name], name)
+
+
+async def test_one_queues_path_agrees(
+    api: Api, frames: Frames, seeded_history: SeededHistory
+) -> None:
+    """One queue's report counts the stays in that queue, whatever the ticket's queue now:
+    the same as its row of the whole table."""
+    period = (seeded_history.first_day, seeded_history.last_day)
+    table = metrics.by_queue(frames.tickets, *period, history=frames.history)
+    for name, queue_id in seeded_history.queues.items():
+        [row] = (await api.get("queues", queue_id=queue_id))["items"]
+        assert row["queue_id"] == queue_id
+        same(row["entered"], table.loc[name, "entered"], f"{name} entered")
+        for stat in _STATS:
+            expected = table.loc[name, f"time_in_queue_{stat}"]
+            same(row["time_in_queue"][stat], expected, f"{name} time in queue {stat}")
 
 
 async def test_volume_agrees(api: Api, frames: Frames, seeded_history: SeededHistory) -> None:

@@ -46,6 +46,23 @@ DTYPES = {
         "first_response_at": UTC_NS,
         "first_responder_id": "Int64",
     },
+    "ticket_history": {
+        "id": "Int64",
+        "ticket_id": "int64",
+        "kind": "category",
+        "actor_kind": "category",
+        "actor_user_id": "Int64",
+        "from_queue_id": "Int64",
+        "from_queue": "category",
+        "to_queue_id": "Int64",
+        "to_queue": "category",
+        "from_user_id": "Int64",
+        "to_user_id": "Int64",
+        "note": "string",
+        "reason": "string",
+        "at": UTC_NS,
+        "recorded": "bool",
+    },
     "messages": {
         "id": "int64",
         "ticket_id": "int64",
@@ -140,6 +157,7 @@ def dtypes(frame: pd.DataFrame) -> dict[str, str]:
 def frames_of(src: Source) -> dict[str, pd.DataFrame]:
     return {
         "tickets": load.tickets(src),
+        "ticket_history": load.ticket_history(src),
         "messages": load.messages(src),
         "contacts": load.contacts(src),
         "ratings": load.ratings(src),
@@ -265,6 +283,7 @@ def test_tenant_isolation(
     assert set(theirs["tickets"]["id"]) == set(other_history.tickets.values())
     keys = {
         "tickets": "id",
+        "ticket_history": "ticket_id",
         "messages": "id",
         "contacts": "id",
         "ratings": "ticket_id",
@@ -279,7 +298,7 @@ def test_tenant_isolation(
     assert set(ours["contacts"]["id"]) == set(seeded_history.contacts)
     assert set(ours["messages"]["ticket_id"]) <= set(seeded_history.tickets.values())
     # The same history gives the same figures in each company.
-    for name in ("tickets", "messages", "ratings"):
+    for name in ("tickets", "ticket_history", "messages", "ratings"):
         left = ours[name].drop(columns=[c for c in ours[name] if c.endswith("id")])
         right = theirs[name].drop(columns=[c for c in theirs[name] if c.endswith("id")])
         left = left.drop(columns=[c for c in ("agent",) if c in left])
@@ -330,6 +349,61 @@ def test_loaders_filter_on_their_own_moment(
         pd.Timestamp(at(4, 16)),
         pd.Timestamp(at(4, 15, 15)),
     }
+
+
+def test_the_ticket_history(history_source: Source, seeded_history: SeededHistory) -> None:
+    src, ids, queues = history_source, seeded_history.tickets, seeded_history.queues
+    names = {ticket_id: name for name, ticket_id in ids.items()}
+    history = load.ticket_history(src)
+    assert list(history["kind"].cat.categories) == [
+        "created",
+        "handed_off",
+        "accepted",
+        "transferred",
+        "closed",
+        "reopened",
+        "rating_expired",
+        "rated",
+        "fallback",
+    ]
+    assert list(history["to_queue"].cat.categories) == ["Vendas", "Suporte"]
+    assert history["at"].is_monotonic_increasing
+    transferred = history[history["ticket_id"] == ids["transferred"]]
+    assert transferred["kind"].tolist() == ["handed_off", "transferred"]
+    [move] = transferred[transferred["kind"] == "transferred"].to_dict("records")
+    assert (move["from_queue"], move["to_queue"]) == ("Suporte", "Vendas")
+    assert (move["from_queue_id"], move["to_queue_id"]) == (queues["Suporte"], queues["Vendas"])
+    assert move["to_user_id"] == seeded_history.agents["Ana"]
+    assert move["actor_kind"] == "user"
+    assert move["recorded"]
+    reopened = history[history["ticket_id"] == ids["reopened"]]["kind"].tolist()
+    assert reopened == ["handed_off", "accepted", "closed", "reopened", "closed", "rated"]
+    # before_period has no lines of its own: those its columns imply, without id or actor.
+    implied = history[~history["recorded"]]
+    assert {names[int(t)] for t in implied["ticket_id"]} == {"before_period"}
+    assert implied["kind"].tolist() == ["handed_off", "closed"]
+    assert implied["at"].tolist() == [pd.Timestamp(at(1, 20, 10)), pd.Timestamp(at(2, 15))]
+    assert implied["to_queue"].tolist()[0] == "Vendas"
+    assert implied["from_queue"].tolist()[1] == "Vendas"
+    assert implied["id"].isna().all()
+    assert implied["actor_kind"].isna().all()
+    # with_bot has nothing to tell yet.
+    assert ids["with_bot"] not in set(history["ticket_id"])
+
+    # By `at`, or every line of the tickets with one in the period.
+    monday = load.ticket_history(src, "2026-03-02", "2026-03-02")
+    assert {names[int(t)] for t in monday["ticket_id"]} == {
+        "answered_90s",
+        "bot_contained",
+        "before_period",
+    }
+    assert monday["kind"][monday["ticket_id"] == ids["before_period"]].tolist() == ["closed"]
+    touching = load.ticket_history(src, "2026-03-02", "2026-03-02", touching=True)
+    assert touching["kind"][touching["ticket_id"] == ids["before_period"]].tolist() == [
+        "handed_off",
+        "closed",
+    ]
+    assert len(load.ticket_history(src, *PERIOD, touching=True)) == len(history) - 4
 
 
 def test_contacts_campaigns_queues_and_users(

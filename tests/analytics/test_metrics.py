@@ -16,7 +16,7 @@ from analytics import load, metrics
 from analytics.hours import Schedules, business_seconds, open_seconds
 from analytics.source import Source
 from flows.spec import BusinessHours
-from tests.analytics.history import COMPANY_HOURS, EXPECTED, SeededHistory, at
+from tests.analytics.history import COMPANY_HOURS, EXPECTED, EXPECTED_PATHS, SeededHistory, at
 
 MONDAY, SUNDAY = dt.date(2026, 3, 2), dt.date(2026, 3, 8)
 PERIOD = (MONDAY, SUNDAY)
@@ -26,6 +26,7 @@ NEW_YORK = ZoneInfo("America/New_York")
 @dataclass
 class Frames:
     tickets: pd.DataFrame
+    history: pd.DataFrame
     messages: pd.DataFrame
     users: pd.DataFrame
     schedules: Schedules
@@ -37,6 +38,7 @@ class Frames:
 def frames(history_source: Source, seeded_history: SeededHistory) -> Frames:
     return Frames(
         tickets=load.tickets(history_source, *PERIOD, touching=True),
+        history=load.ticket_history(history_source, *PERIOD, touching=True),
         messages=load.messages(history_source, *PERIOD),
         users=load.users(history_source),
         schedules=load.schedules(history_source),
@@ -382,6 +384,76 @@ def test_by_queue(frames: Frames, seeded_history: SeededHistory) -> None:
     }
     assert pd.isna(no_queue["frt_mean"])
     assert no_queue["frt_count"] == 0
+    assert "entered" not in table.columns  # the history's columns need the history
+
+
+def test_by_queue_with_the_history(frames: Frames) -> None:
+    table = metrics.by_queue(frames.tickets, *PERIOD, history=frames.history)
+    # The same columns as without it, then the history's.
+    assert table.columns.tolist()[-5:] == [
+        "entered",
+        "time_in_queue_count",
+        "time_in_queue_mean",
+        "time_in_queue_median",
+        "time_in_queue_p90",
+    ]
+    assert str(table["entered"].dtype) == "int64"
+    entered = table["entered"].to_dict()
+    # transferred entered Suporte, then Vendas: it counts in both (handed_off: Vendas only);
+    # waiting entered Suporte through the fallback, reopened twice (counted once).
+    assert entered == {**EXPECTED_PATHS["entered"], metrics.NO_QUEUE: 0}
+    assert table["handed_off"].to_dict() == {"Vendas": 3, "Suporte": 3, metrics.NO_QUEUE: 0}
+    for queue, expected in EXPECTED_PATHS["time_in_queue"].items():
+        stats = {name: table.loc[queue, f"time_in_queue_{name}"] for name in expected}
+        assert stats == approx(expected), queue
+    assert table.loc[metrics.NO_QUEUE, "time_in_queue_count"] == 0
+    assert pd.isna(table.loc[metrics.NO_QUEUE, "time_in_queue_mean"])
+
+
+def test_queue_stays(frames: Frames) -> None:
+    names = {ticket_id: name for name, ticket_id in frames.ids.items()}
+    stays = metrics.queue_stays(frames.history)
+    assert stays.columns.tolist() == [
+        "ticket_id",
+        "queue_id",
+        "queue",
+        "entered_at",
+        "left_at",
+        "seconds",
+    ]
+    found = sorted(
+        (names[int(row.ticket_id)], str(row.queue), row.entered_at, row.seconds)
+        for row in stays.itertuples()
+    )
+    assert [(n, q, e) for n, q, e, _ in found] == [
+        ("answered_90s", "Vendas", pd.Timestamp(at(2, 14, 2))),
+        ("before_period", "Vendas", pd.Timestamp(at(1, 20, 10))),  # implied: no history
+        ("dst_day", "Suporte", pd.Timestamp(at(8, 7, 40))),
+        ("night", "Vendas", pd.Timestamp(at(3, 22, 30))),
+        ("reopened", "Suporte", pd.Timestamp(at(3, 15, 1))),
+        ("reopened", "Suporte", pd.Timestamp(at(4, 15, 51))),
+        ("transferred", "Suporte", pd.Timestamp(at(4, 12, 1))),
+        ("transferred", "Vendas", pd.Timestamp(at(4, 12, 31))),
+        ("waiting", "Suporte", pd.Timestamp(at(7, 13, 35))),  # the fallback
+    ]
+    seconds = {(n, e): s for n, _, e, s in found}
+    assert seconds[("transferred", pd.Timestamp(at(4, 12, 1)))] == 1800
+    assert seconds[("reopened", pd.Timestamp(at(4, 15, 51)))] == 540
+    assert seconds[("dst_day", pd.Timestamp(at(8, 7, 40)))] == 76800  # left on Monday 9
+    assert pd.isna(seconds[("waiting", pd.Timestamp(at(7, 13, 35)))])  # still there
+    assert pd.isna(seconds[("transferred", pd.Timestamp(at(4, 12, 31)))])
+    # The stays that ended in the period, and those begun in it.
+    ended = metrics.time_in_queue(frames.history, *PERIOD)
+    assert sorted(ended["seconds"]) == [540, 1080, 1740, 1800, 60300, 67800]
+    begun = metrics.queue_entries(frames.history, *PERIOD)
+    assert len(begun) == 8  # before_period's began on Sunday 1
+    # No history at all: no stays, and zeros per queue.
+    nothing = frames.history.iloc[:0]
+    assert metrics.queue_stays(nothing).columns.tolist() == stays.columns.tolist()
+    assert metrics.queue_stays(nothing).empty
+    empty = metrics.by_queue(frames.tickets, *PERIOD, history=nothing)
+    assert empty["entered"].tolist() == [0, 0, 0]
+    assert empty["time_in_queue_count"].tolist() == [0, 0, 0]
 
 
 def test_each_event_counts_on_its_own_day(history_source: Source, frames: Frames) -> None:

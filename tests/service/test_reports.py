@@ -204,6 +204,18 @@ async def test_documented_for_openapi(client: httpx.AsyncClient) -> None:
     assert "200" in operation["responses"]
 
 
+async def test_the_queues_report_documents_the_history_figures(client: httpx.AsyncClient) -> None:
+    """Per queue, the figures of the tickets' history came in beside the ones before them
+    (tests/service/test_reports_period.py checks their values)."""
+    spec = (await client.get("/docs/openapi.json")).json()
+    figures = spec["components"]["schemas"]["QueueReportFigures"]
+    before = ["queue_id", "queue_name", "created", "handed_off", "closed", "waiting"]
+    before += ["first_response", "first_response_business_hours", "resolution_from_handoff"]
+    assert figures["required"] == [*before, "csat", "entered", "time_in_queue"]
+    assert "history" in figures["properties"]["entered"]["description"]
+    assert "#/components/schemas/DurationStats" in str(figures["properties"]["time_in_queue"])
+
+
 async def test_the_bot_text_defaults_for_the_settings_page(tenant: Tenant) -> None:
     response = await tenant.client.get("/api/settings/bot-texts", headers=tenant.headers)
     assert response.status_code == 200

@@ -16,7 +16,7 @@ from flows.spec import BusinessHours
 from service.queues.models import Queue
 from service.reports.hours import business_seconds
 from service.reports.stats import quantile
-from service.tickets.models import TicketStatus
+from service.tickets.models import ActorKind, HistoryKind, Ticket, TicketEvent, TicketStatus
 from service.users.models import Role, User
 from tests.factories import Tenant
 from tests.service.history import History
@@ -126,6 +126,130 @@ async def build(tenant: Tenant) -> Built:
     return Built(a=a, b=b, ana=ana, bia=bia)
 
 
+async def line(
+    ticket: Ticket,
+    kind: HistoryKind,
+    when: datetime,
+    *,
+    actor: ActorKind = ActorKind.user,
+    **columns: Any,
+) -> None:
+    """One line of the ticket's history, as service.tickets.lifecycle would have written it."""
+    await TicketEvent.create(
+        company_id=ticket.company_id,  # type: ignore[attr-defined]
+        ticket=ticket,
+        kind=kind,
+        actor_kind=actor,
+        at=when,
+        **columns,
+    )
+
+
+@dataclass
+class Paths:
+    a: Queue
+    b: Queue
+    tickets: dict[str, Ticket]
+
+
+async def build_paths(tenant: Tenant, a: Queue, b: Queue) -> Paths:
+    """Tickets with a history, moving between queues A and B (all times UTC; the period is
+    the 10th and 11th). Their stays (entered-left, seconds):
+
+    - P1: A 10 09:00-10:00 (3600); B 10:00-12:00 (7200), through an agent-only transfer.
+    - P2: opened by an agent in A on the 9th at 20:00, closed 10 08:00 (A, 43200); reopened
+      09:00, to B 09:30 (A, 1800), back to A 11:00 (B, 5400); still open in A.
+    - P3: handed off without a queue 10 13:00, to B by the fallback at 13:30; still there.
+    - P4: from before the history (no lines): handed to A 11 08:00, closed 09:00 (A, 3600).
+    - P5: handed to B 11 23:00, closed on the 12th: entered in the period, left after it.
+    - P6: the bot chose A and closed it at 10 14:00 without a handoff: no stay.
+    """
+    history = await History.of(tenant)
+    ana = (await tenant.member(Role.agent)).user
+    bia = (await tenant.member(Role.agent)).user
+    closed, open_, pending = TicketStatus.closed, TicketStatus.open, TicketStatus.pending
+    bot, timer = ActorKind.bot, ActorKind.timer
+    made: dict[str, Ticket] = {}
+
+    p1 = made["P1"] = await history.ticket(
+        created=at(10, 8, 55),
+        status=closed,
+        queue=b,
+        user=ana,
+        handed_off=at(10, 9),
+        accepted=at(10, 9, 5),
+        closed=at(10, 12),
+    )
+    await line(p1, HistoryKind.handed_off, at(10, 9), actor=bot, to_queue_id=a.id)
+    await line(p1, HistoryKind.accepted, at(10, 9, 5), to_queue_id=a.id, to_user_id=ana.id)
+    await line(
+        p1,
+        HistoryKind.transferred,
+        at(10, 10),
+        from_queue_id=a.id,
+        to_queue_id=b.id,
+        from_user_id=ana.id,
+    )
+    await line(p1, HistoryKind.accepted, at(10, 10, 10), to_queue_id=b.id, to_user_id=bia.id)
+    await line(
+        p1,
+        HistoryKind.transferred,
+        at(10, 10, 30),
+        from_queue_id=b.id,
+        to_queue_id=b.id,
+        from_user_id=bia.id,
+        to_user_id=ana.id,
+    )
+    await line(p1, HistoryKind.closed, at(10, 12), from_queue_id=b.id, from_user_id=ana.id)
+
+    p2 = made["P2"] = await history.ticket(
+        created=at(9, 20), status=open_, queue=a, user=ana, handed_off=at(9, 20), accepted=at(9, 20)
+    )
+    await line(p2, HistoryKind.created, at(9, 20), to_queue_id=a.id, to_user_id=ana.id)
+    await line(p2, HistoryKind.closed, at(10, 8), from_queue_id=a.id, from_user_id=ana.id)
+    await line(p2, HistoryKind.reopened, at(10, 9), to_queue_id=a.id, to_user_id=ana.id)
+    await line(
+        p2,
+        HistoryKind.transferred,
+        at(10, 9, 30),
+        from_queue_id=a.id,
+        to_queue_id=b.id,
+        from_user_id=ana.id,
+        to_user_id=ana.id,
+    )
+    await line(
+        p2,
+        HistoryKind.transferred,
+        at(10, 11),
+        from_queue_id=b.id,
+        to_queue_id=a.id,
+        from_user_id=ana.id,
+        to_user_id=ana.id,
+    )
+
+    p3 = made["P3"] = await history.ticket(
+        created=at(10, 12, 50), status=pending, queue=b, handed_off=at(10, 13)
+    )
+    await line(p3, HistoryKind.handed_off, at(10, 13), actor=bot)
+    await line(p3, HistoryKind.fallback, at(10, 13, 30), actor=timer, to_queue_id=b.id)
+
+    made["P4"] = await history.ticket(
+        created=at(11, 7, 50), status=closed, queue=a, handed_off=at(11, 8), closed=at(11, 9)
+    )
+
+    p5 = made["P5"] = await history.ticket(
+        created=at(11, 22, 50), status=closed, queue=b, handed_off=at(11, 23), closed=at(12, 1)
+    )
+    await line(p5, HistoryKind.handed_off, at(11, 23), actor=bot, to_queue_id=b.id)
+    await line(p5, HistoryKind.closed, at(12, 1), actor=timer, from_queue_id=b.id)
+
+    p6 = made["P6"] = await history.ticket(
+        created=at(10, 13, 50), status=closed, queue=a, closed=at(10, 14)
+    )
+    await line(p6, HistoryKind.closed, at(10, 14), actor=bot, from_queue_id=a.id)
+    return Paths(a=a, b=b, tickets=made)
+
+
 async def get(tenant: Tenant, report: str, **query: Any) -> dict[str, Any]:
     params = {**PERIOD, **query}
     response = await tenant.client.get(
@@ -230,6 +354,12 @@ async def test_per_agent_and_per_queue(tenant: Tenant) -> None:
     assert beta["csat"] == csat({1: 1})
     assert (none["created"], none["handed_off"], none["closed"]) == (1, 0, 1)
     assert none["waiting"] == none["first_response"] == NONE
+    # These tickets have no history: each entered its queue now at its handoff and left it
+    # at its close, so entered is handed off and the time in queue is the resolution.
+    assert (alpha["entered"], beta["entered"], none["entered"]) == (3, 2, 0)
+    assert alpha["time_in_queue"] == alpha["resolution_from_handoff"]
+    assert beta["time_in_queue"] == beta["resolution_from_handoff"]
+    assert none["time_in_queue"] == NONE
 
     # One queue only: its tickets and their messages.
     only_a = await get(tenant, "summary", queue_id=built.a.id)
@@ -244,6 +374,42 @@ async def test_per_agent_and_per_queue(tenant: Tenant) -> None:
         (built.ana.id, 1, 1),
         (built.bia.id, 1, 1),
     }
+
+
+async def test_entered_and_time_in_queue_follow_the_history(
+    tenant: Tenant, other_tenant: Tenant
+) -> None:
+    a = await Queue.create(company=tenant.company, name="Alpha")
+    b = await Queue.create(company=tenant.company, name="Beta", position=1)
+    await build_paths(tenant, a, b)
+    theirs = [await Queue.create(company=other_tenant.company, name=n) for n in ("X", "Y")]
+    await build_paths(other_tenant, *theirs)  # never counted here
+
+    rows = {row["queue_id"]: row for row in (await get(tenant, "queues"))["items"]}
+
+    # Every ticket is in a queue now, and waiting without one (P3) is no stay.
+    assert set(rows) == {a.id, b.id}
+    alpha, beta = rows[a.id], rows[b.id]
+    # P1 and P2 passed through both queues and count in each; P4 has no history.
+    assert (alpha["entered"], alpha["handed_off"]) == (3, 1)  # P1, P2 (twice), P4
+    assert (beta["entered"], beta["handed_off"]) == (4, 3)  # P1, P2, P3, P5
+    # A: P4 3600, P1 3600, P2 1800 and 43200 (entered on the 9th); P2's last stay runs on.
+    close_to(alpha["time_in_queue"], stats(4, 13050.0, 3600.0, 31320.0))
+    # B: P1 7200 (the agent-only transfer kept it going), P2 5400; P3 and P5 left later.
+    close_to(beta["time_in_queue"], stats(2, 6300.0, 6300.0, 7020.0))
+    # Closed goes by the queue the ticket was closed in: P1 in B; P4 and P6 in A.
+    assert (alpha["closed"], beta["closed"]) == (2, 1)
+
+    # One queue: its stays, whichever queue the ticket is in now.
+    [only_b] = (await get(tenant, "queues", queue_id=b.id))["items"]
+    assert (only_b["queue_id"], only_b["entered"]) == (b.id, 4)
+    assert only_b["time_in_queue"] == beta["time_in_queue"]
+    # The next day: P5 left B at 01:00 after 7200 s; P2 is still in A.
+    next_day = await get(tenant, "queues", **{"from": "2026-03-12", "to": "2026-03-12"})
+    after = {row["queue_id"]: row for row in next_day["items"]}
+    assert (after[a.id]["entered"], after[a.id]["time_in_queue"]) == (0, NONE)
+    assert after[b.id]["entered"] == 0
+    close_to(after[b.id]["time_in_queue"], stats(1, 7200.0, 7200.0, 7200.0))
 
 
 async def test_the_company_hours_count_for_queues_without_their_own(tenant: Tenant) -> None:
@@ -407,7 +573,18 @@ async def test_every_report_as_csv(tenant: Tenant) -> None:
 
     queues, _ = await download("queues", format="csv")
     assert queues[0][:5] == ["queue_id", "queue", "created", "handed_off", "closed"]
+    # The history's figures come last, after the columns that were there before them.
+    assert queues[0][-5:] == [
+        "entered",
+        "time_in_queue_count",
+        "time_in_queue_mean",
+        "time_in_queue_median",
+        "time_in_queue_p90",
+    ]
     assert [row[1] for row in queues[1:]] == ["Alpha", "Beta", ""]
+    alpha = dict(zip(queues[0], queues[1], strict=True))
+    assert (alpha["entered"], alpha["time_in_queue_count"]) == ("3", "2")
+    assert float(alpha["time_in_queue_mean"]) == pytest.approx(46500.0)
     volume, _ = await download("volume", format="csv")
     assert volume[0] == ["weekday", "hour", "messages", "tickets"]
     assert len(volume) == 1 + 168

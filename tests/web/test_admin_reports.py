@@ -1,6 +1,7 @@
 """The Reports section in a real browser: a custom period of a hand-built history (the
-figures of tests/service/test_reports_period.py), the queue filter, a CSV download, a 422
-shown beside its field, the presets, the keyboard, Portuguese and a phone's width."""
+figures of tests/service/test_reports_period.py, plus a ticket transferred between queues),
+the per-queue figures of the tickets' history, the queue filter, a CSV download, a 422 shown
+beside its field, the presets, the keyboard, Portuguese and a phone's width."""
 
 from __future__ import annotations
 
@@ -11,10 +12,42 @@ from pathlib import Path
 
 from playwright.async_api import expect
 
+from service.tickets.models import ActorKind, HistoryKind, TicketStatus
 from service.users.models import Role
 from tests.factories import Tenant
-from tests.service.test_reports_period import build
+from tests.service.history import History
+from tests.service.test_reports_period import Built, at, build, line
 from tests.web.conftest import OpenTab, Tab
+
+
+async def transferred_overnight(tenant: Tenant, built: Built) -> None:
+    """Handed to Alpha on the 9th at 23:10 and taken by Ana, moved to Beta and Bia on the
+    10th at 09:00, still open: it entered Beta in the period, and its stay in Alpha (35 400
+    s) ended in it; no summary figure of the period changes."""
+    ana, bia = built.ana, built.bia
+    ticket = await (await History.of(tenant)).ticket(
+        created=at(9, 23),
+        status=TicketStatus.open,
+        queue=built.b,
+        user=bia,
+        handed_off=at(9, 23, 10),
+        accepted=at(9, 23, 20),
+    )
+    await line(
+        ticket, HistoryKind.handed_off, at(9, 23, 10), actor=ActorKind.bot, to_queue_id=built.a.id
+    )
+    await line(
+        ticket, HistoryKind.accepted, at(9, 23, 20), to_queue_id=built.a.id, to_user_id=ana.id
+    )
+    await line(
+        ticket,
+        HistoryKind.transferred,
+        at(10, 9),
+        from_queue_id=built.a.id,
+        to_queue_id=built.b.id,
+        from_user_id=ana.id,
+        to_user_id=bia.id,
+    )
 
 
 def _assert_clean(*tabs: Tab) -> None:
@@ -27,6 +60,7 @@ async def test_reports_of_a_period_by_queue_with_csv(
     tenant: Tenant, open_tab: OpenTab, base_url: str
 ) -> None:
     built = await build(tenant)
+    await transferred_overnight(tenant, built)
     response = await tenant.client.patch(
         "/api/settings", json={"timezone": "UTC"}, headers=tenant.headers
     )
@@ -62,6 +96,22 @@ async def test_reports_of_a_period_by_queue_with_csv(
         "=Bia"
     )
     await expect(page.locator("#rp-queues tr[data-queue-id]")).to_have_count(3)
+    # Per queue, from the tickets' history: entered (the transfer counts in Beta too) and
+    # the time in queue of the stays that ended in the period.
+    headers = page.locator("#rp-queues th")
+    await expect(headers).to_contain_text(["Entered", "Avg. time in queue"])
+    alpha = page.locator(f"#rp-queues tr[data-queue-id='{built.a.id}']")
+    beta = page.locator(f"#rp-queues tr[data-queue-id='{built.b.id}']")
+    await expect(alpha.locator("[data-figure=entered]")).to_have_text("3")
+    await expect(beta.locator("[data-figure=entered]")).to_have_text("3")  # handed off: 2
+    # Alpha: 6600, 86 400 and the transferred ticket's 35 400 s; Beta: 12 600 and 90 000 s.
+    alpha_stay = alpha.locator("[data-figure=time-in-queue]")
+    await expect(alpha_stay).to_have_text("11 h 53 min")
+    await expect(alpha_stay).to_have_attribute("title", re.compile(r"stays: 3$"))
+    await expect(beta.locator("[data-figure=time-in-queue]")).to_have_text("14 h 15 min")
+    await expect(page.locator("#rp-queues-note")).to_contain_text("follow each ticket's path")
+    await page.locator("#rp-queues").scroll_into_view_if_needed()
+    await admin.shot("2-queues")
     tuesday_8h = page.locator("#rp-heat tr[data-weekday='1'] td[data-hour='8']")
     await expect(tuesday_8h).to_have_attribute("data-count", "1")
     await expect(page.locator("#rp-backlog-columns li")).to_have_count(2)
@@ -78,6 +128,8 @@ async def test_reports_of_a_period_by_queue_with_csv(
     await page.select_option("#rp-queue", str(built.a.id))
     await expect(cards.locator("[data-value=created]")).to_have_text("3")
     await expect(page.locator("#rp-queues tr[data-queue-id]")).to_have_count(1)
+    await expect(alpha.locator("[data-figure=entered]")).to_have_text("3")
+    await expect(alpha_stay).to_have_text("11 h 53 min")  # its stays, wherever they went
 
     # Its agents as the server's CSV file.
     async with page.expect_download() as pending:

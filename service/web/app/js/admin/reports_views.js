@@ -40,9 +40,9 @@ function card(id, labelKey, value, detail) {
   );
 }
 
-function statsDetail(stats) {
+function statsDetail(stats, key = "rp_stats") {
   if (!stats.count) return t("rp_of", { n: 0 });
-  return t("rp_stats", { median: formatDuration(stats.median), p90: formatDuration(stats.p90), n: formatNumber(stats.count) });
+  return t(key, { median: formatDuration(stats.median), p90: formatDuration(stats.p90), n: formatNumber(stats.count) });
 }
 
 /** The headline cards of /api/reports/summary. */
@@ -114,9 +114,18 @@ export function agentsTable(report) {
   );
 }
 
-/** The per-queue table of /api/reports/queues. */
+/** A figure's cell, named for the tests and titled with its detail (median, p90, count). */
+function figureCell(name, text, detail) {
+  return h("span", { className: detail ? "rp-hint" : "", dataset: { figure: name }, attrs: detail ? { title: detail } : {}, text });
+}
+
+/** The per-queue table of /api/reports/queues. "Entered" and the time in queue follow each
+ * ticket's history (a transferred ticket counts in every queue it passed through); the
+ * other columns go by the ticket's queue now. */
 export function queuesTable(report) {
   if (!report.items.length) return h("p", { className: "muted", text: t("rp_no_queues") });
+  const entered = (row) => figureCell("entered", formatNumber(row.entered), t("rp_entered_detail", { n: formatNumber(row.handed_off) }));
+  const stay = ({ time_in_queue: stays }) => figureCell("time-in-queue", formatDuration(stays.mean), stays.count ? statsDetail(stays, "rp_stays") : "");
   return h(
     "div",
     { className: "ap-scroll" },
@@ -124,9 +133,10 @@ export function queuesTable(report) {
       [
         ["rp_queue", (row) => (row.queue_id === null ? h("em", { text: t("rp_no_queue") }) : row.queue_name)],
         ["rp_created_short", (row) => formatNumber(row.created)],
-        ["rp_handed_off_short", (row) => formatNumber(row.handed_off)],
+        ["rp_entered_short", entered],
         ["rp_closed_short", (row) => formatNumber(row.closed)],
         ["rp_waiting_mean", (row) => formatDuration(row.waiting.mean)],
+        ["rp_time_in_queue_mean", stay],
         ["rp_frt_mean", (row) => formatDuration(row.first_response.mean)],
         ["rp_frt_business_mean", (row) => formatDuration(row.first_response_business_hours.mean)],
         ["rp_resolution_mean", (row) => formatDuration(row.resolution_from_handoff.mean)],
@@ -135,6 +145,7 @@ export function queuesTable(report) {
       report.items,
       { className: "admin-table ap-table ap-numbers rp-table", rowAttrs: (row) => ({ "data-queue-id": row.queue_id ?? "none" }) },
     ),
+    h("p", { className: "muted ap-note", attrs: { id: "rp-queues-note" }, text: t("rp_queues_note") }),
   );
 }
 
