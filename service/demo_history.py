@@ -14,6 +14,12 @@ for most, the customer's 1-5. At most one active ticket per contact and connecti
 messages are sent, delivered or read (never pending: the sender would pick them up); closed
 tickets have nothing unread. One finished campaign reached part of the contacts, and some of
 them answered it (`tickets.campaign_id`, as the pipeline sets it for seven days).
+
+Each ticket's history (`ticket_events`, see service.demo_history_events) follows the same
+plan: the bot's handoff, the agent's accept and close, the rating or its lapse; the idle
+timer's and the bot's closes; a few tickets moved to the other queue while waiting, some
+passed on to the other queue or a colleague mid-conversation, and a few closed, reopened
+days later and closed again.
 """
 
 from __future__ import annotations
@@ -41,6 +47,16 @@ from service.companies.models import Company, Setting
 from service.companies.service import get_company_settings, wrap_setting
 from service.connections.models import Channel, Connection
 from service.contacts.models import Contact
+from service.demo_history_events import (
+    EVENT_COLUMNS,
+    REOPEN_NOTES,
+    REOPEN_SAYINGS,
+    TRANSFER_NOTES,
+    Replayer,
+    Step,
+    closed_at,
+    transfer_saying,
+)
 from service.demo_texts import (
     AGENT_CLOSINGS,
     AGENT_FOLLOW_UPS,
@@ -62,6 +78,8 @@ from service.demo_texts import (
 )
 from service.queues.models import Queue
 from service.tags.models import Tag
+from service.tickets.lifecycle import BOT, TIMER, Actor
+from service.tickets.models import HistoryKind
 from service.users.models import Role, User
 
 __all__ = [
@@ -87,6 +105,13 @@ _TEAM_HOURS |= {4: (8, 18), 5: (8, 12)}
 _IDLE_CLOSE_MINUTES = 30
 _CSAT_TIMEOUT = timedelta(minutes=60)
 _CAMPAIGN_ANSWER_WINDOW = timedelta(days=7)  # service.campaigns.actions.ANSWER_WINDOW
+# Shares of the handed-off tickets that change hands (with two queues, ~8 % in all): chosen
+# in the wrong queue and moved by the supervisor while waiting; passed on by the agent (to
+# the other queue, or a colleague) mid-conversation. And of the conversations the customer
+# comes back to days later, those the agent had closed and reopens.
+_MISROUTED_SHARE = 0.015
+_PASSED_ON_SHARE = 0.065
+_REOPENED_SHARE = 0.4
 _LIST_NAME = "Clientes e leads (demo)"
 
 # name, queue indexes (of the company's queues, modulo their count), speed (a factor of the
@@ -112,6 +137,7 @@ class HistorySummary:
     contacts: int
     tickets: int
     messages: int
+    events: int
     recipients: int
     agent_emails: tuple[str, ...]
     supervisor_email: str
@@ -121,7 +147,8 @@ class HistorySummary:
     def line(self) -> str:
         """The one-line report `atende demo --history` prints."""
         return (
-            f"History: {self.days} days, {self.tickets} tickets, {self.messages} messages,"
+            f"History: {self.days} days, {self.tickets} tickets ({self.events} history lines),"
+            f" {self.messages} messages,"
             f" {self.contacts} contacts, {len(self.agent_emails)} agents and a supervisor,"
             f" 1 campaign ({self.recipients} recipients) in {self.seconds:.1f} s."
         )
@@ -179,12 +206,14 @@ class _Ticket:
     created_at: datetime
     queue_index: int | None
     lines: list[_Line]
-    queue_id: int | None = None
+    # The lifecycle's changes, in order; replayed when written (demo_history_events), they
+    # give the row its status, queue and agent.
+    steps: list[Step] = field(default_factory=list)
+    menu_queue_id: int | None = None  # the queue chosen in the bot's menu (steps may move it)
     handed_off_at: datetime | None = None
     accepted_at: datetime | None = None
     first_agent_reply_at: datetime | None = None
     closed_at: datetime | None = None
-    user_id: int | None = None
     rating: int | None = None
     rating_at: datetime | None = None
     asked_rating: bool = False
@@ -245,6 +274,7 @@ class _Planner:
         self.scale = scale
         self.queues = queues
         self.people = people
+        self.supervisor = people[-1]  # _people lists them last
         self.greeting = greeting
         today = now.astimezone(zone).date()
         self.first_day = today - timedelta(days=days - 1)
@@ -338,10 +368,27 @@ class _Planner:
         hour = moment.astimezone(self.zone).hour
         return 0.6 + _HOUR_WEIGHTS[hour] / 5.0
 
-    def _pick_person(self, queue_index: int) -> _Person:
+    def _able(self, queue_index: int, *, besides: _Person | None = None) -> list[_Person]:
+        """The people of the queue (but `besides`)."""
         queue_id = self.queues[queue_index].id
-        able = [p for p in self.people if queue_id in p.queue_ids]
-        return self.rng.choices(able, weights=[p.weight for p in able])[0]
+        return [p for p in self.people if queue_id in p.queue_ids and p is not besides]
+
+    def _choose(self, people: Sequence[_Person]) -> _Person:
+        return self.rng.choices(people, weights=[p.weight for p in people])[0]
+
+    def _pick_person(self, queue_index: int) -> _Person:
+        return self._choose(self._able(queue_index))
+
+    def _queue_wait(self, moment: datetime, queue_index: int) -> timedelta:
+        """How long a ticket put in the queue at `moment` waits for an agent."""
+        rng = self.rng
+        opens = self._team_open(moment)
+        slower = 1.3 if queue_index % 2 == 1 else 1.0
+        if opens == moment:
+            wait = _lognormal(rng, 150 * self._load(opens) * slower, 0.9)
+            return min(wait, timedelta(minutes=90))
+        # Waits for the morning, behind the night's queue.
+        return (opens - moment) + _lognormal(rng, 600, 0.7)
 
     def ticket(self, created: datetime, *, opener: str | None = None) -> _Ticket:
         """One conversation from the customer's first message to its end (maybe after now)."""
@@ -366,12 +413,15 @@ class _Planner:
             ticket.closed_at = at + timedelta(
                 minutes=_IDLE_CLOSE_MINUTES, seconds=rng.uniform(0, 30)
             )
+            ticket.steps.append(
+                Step(ticket.closed_at, HistoryKind.closed, TIMER, reason="inactivity")
+            )
             return ticket
         at += _lognormal(rng, 25, 0.7)
         weights = [max(1, 6 - 2 * i) for i in range(len(self.queues))]
         queue_index = rng.choices(range(len(self.queues)), weights=weights)[0]
         queue = self.queues[queue_index]
-        ticket.queue_index, ticket.queue_id = queue_index, queue.id
+        ticket.queue_index, ticket.menu_queue_id = queue_index, queue.id
         lines.append(_Line(at, True, str(queue_index + 1)))
         at += timedelta(seconds=rng.uniform(0.5, 2))
         kind = queue_index % 2
@@ -391,10 +441,12 @@ class _Planner:
             at += timedelta(seconds=rng.uniform(0.5, 2))
             lines.append(_Line(at, False, options[choice][1], from_bot=True))
             ticket.closed_at = at
+            ticket.steps.append(Step(at, HistoryKind.closed, BOT, reason="menu_end"))
             return ticket
         lines.append(_Line(at, True, str(len(options) + 1)))
         at += timedelta(seconds=rng.uniform(0.5, 2))
         ticket.handed_off_at = at
+        ticket.steps.append(Step(at, HistoryKind.handed_off, BOT, queue_id=queue.id))
         lines.append(
             _Line(
                 at,
@@ -403,31 +455,49 @@ class _Planner:
                 from_bot=True,
             )
         )
-        problem = rng.choice(PROBLEMS[kind])
+        # Now and then the customer picked the wrong queue: the problem is the other's.
+        others = [i for i in range(len(self.queues)) if i != queue_index]
+        moved_to = rng.choice(others) if others and rng.random() < _MISROUTED_SHARE else None
+        problem = rng.choice(PROBLEMS[kind if moved_to is None else moved_to % 2])
         at += _lognormal(rng, 40, 0.8)
         lines.append(_Line(at, True, problem))
-        self._with_people(ticket, queue_index, at)
+        self._with_people(ticket, queue_index, at, moved_to=moved_to)
         return ticket
 
-    def _with_people(self, ticket: _Ticket, queue_index: int, last: datetime) -> None:
-        """From the queue to the close: accepted, answered, discussed, closed, rated."""
+    def _with_people(
+        self, ticket: _Ticket, queue_index: int, last: datetime, *, moved_to: int | None
+    ) -> None:
+        """From the queue to the close: accepted (in `moved_to` when the customer chose the
+        wrong queue), answered, discussed (maybe passed on, maybe closed and reopened),
+        closed, rated."""
         rng = self.rng
         assert ticket.handed_off_at is not None
-        kind = queue_index % 2
-        opens = self._team_open(ticket.handed_off_at)
-        slower = 1.3 if kind == 1 else 1.0
-        if opens == ticket.handed_off_at:
-            wait = _lognormal(rng, 150 * self._load(opens) * slower, 0.9)
-            wait = min(wait, timedelta(minutes=90))
-        else:  # waits for the morning, behind the night's queue
-            wait = (opens - ticket.handed_off_at) + _lognormal(rng, 600, 0.7)
+        wait = self._queue_wait(ticket.handed_off_at, queue_index)
         if rng.random() < 0.025:  # never taken: a supervisor closes it the next day
             ticket.closed_at = self._team_open(ticket.handed_off_at + timedelta(hours=20))
             ticket.closed_at += _lognormal(rng, 1800, 0.5)
+            by = Actor.user(self.supervisor.user_id)
+            ticket.steps.append(Step(ticket.closed_at, HistoryKind.closed, by))
             return
-        person = self._pick_person(queue_index)
-        ticket.user_id = person.user_id
         ticket.accepted_at = max(ticket.handed_off_at + wait, last + timedelta(seconds=1))
+        if moved_to is not None:  # the supervisor moves it while it waits
+            waited = (ticket.accepted_at - ticket.handed_off_at) * rng.uniform(0.2, 0.6)
+            moved = ticket.handed_off_at + waited
+            moved = self._team_open(max(moved, last + timedelta(seconds=rng.uniform(20, 90))))
+            queue_index = moved_to
+            ticket.steps.append(
+                Step(
+                    moved,
+                    HistoryKind.transferred,
+                    Actor.user(self.supervisor.user_id),
+                    queue_id=self.queues[queue_index].id,
+                    note=rng.choice(TRANSFER_NOTES[f"queue{queue_index % 2}"]),
+                )
+            )
+            ticket.accepted_at = max(ticket.accepted_at, moved + _lognormal(rng, 120, 0.8))
+        kind = queue_index % 2
+        person = self._pick_person(queue_index)
+        ticket.steps.append(Step(ticket.accepted_at, HistoryKind.accepted, user_id=person.user_id))
         at = ticket.accepted_at + _lognormal(rng, 45 * person.speed, 0.8)
         ticket.first_agent_reply_at = at
         lines = ticket.lines
@@ -442,6 +512,9 @@ class _Planner:
         )
         long_one = rng.random() < 0.05
         exchanges = rng.choices(range(1, 7), weights=[15, 30, 25, 15, 10, 5])[0]
+        # Passed on after one of the exchanges, not the last (the other one goes on with it).
+        passed_after = rng.randrange(max(1, exchanges - 1))
+        passed_after = passed_after if rng.random() < _PASSED_ON_SHARE else -1
         for step in range(exchanges):
             at += _lognormal(rng, 90, 1.0)
             lines.append(_Line(at, True, rng.choice(CUSTOMER_FOLLOW_UPS)))
@@ -454,7 +527,12 @@ class _Planner:
             lines.append(
                 _Line(at, False, rng.choice(AGENT_FOLLOW_UPS[kind]), sender=person.user_id)
             )
-            if long_one and step == 0:  # the customer comes back days later
+            if step == passed_after:
+                at, person, queue_index = self._pass_on(ticket, at, person, queue_index)
+                kind = queue_index % 2
+            if long_one and step == 0 and rng.random() < _REOPENED_SHARE:
+                at = self._closed_and_reopened(ticket, at, person, kind)
+            elif long_one and step == 0:  # the customer comes back days later
                 at = self._team_open(at + timedelta(days=rng.uniform(1, 3)))
                 at += _lognormal(rng, 3600, 0.8)
                 lines.append(_Line(at, True, rng.choice(RETURNS)))
@@ -478,17 +556,9 @@ class _Planner:
             at += _lognormal(rng, 60, 0.8)
             lines.append(_Line(at, True, rng.choice(CUSTOMER_CLOSINGS)))
         at += _lognormal(rng, 120, 0.8)
+        self._close_asking(ticket, at, person)
         ticket.closed_at = at
         ticket.asked_rating = True
-        lines.append(
-            _Line(
-                at,
-                False,
-                f"Seu atendimento com {person.name} foi encerrado."
-                " De 1 a 5, qual nota você dá para o atendimento?",
-                from_bot=True,
-            )
-        )
         if rng.random() < 0.6:
             answered = at + min(_lognormal(rng, 120, 1.0), _CSAT_TIMEOUT - timedelta(minutes=2))
             waited = ticket.accepted_at - ticket.handed_off_at
@@ -500,6 +570,7 @@ class _Planner:
                 latent -= 0.4 if long_one else 0.0
                 score = min(5, max(1, round(latent)))
             ticket.rating, ticket.rating_at = score, answered
+            ticket.steps.append(Step(answered, HistoryKind.rated, rating=score))
             lines.append(_Line(answered, True, rng.choice(CSAT_ANSWERS).format(n=score)))
             lines.append(
                 _Line(
@@ -509,6 +580,101 @@ class _Planner:
                     from_bot=True,
                 )
             )
+        else:  # the scheduler's timeout; _cut drops it while the question still waits
+            ticket.steps.append(Step(at + _CSAT_TIMEOUT, HistoryKind.rating_expired, TIMER))
+
+    def _close_asking(self, ticket: _Ticket, at: datetime, person: _Person) -> None:
+        """The agent closes the ticket at `at`, and the bot asks for the rating."""
+        by = Actor.user(person.user_id)
+        ticket.steps.append(Step(at, HistoryKind.closed, by, asks_rating=True))
+        ticket.lines.append(
+            _Line(
+                at,
+                False,
+                f"Seu atendimento com {person.name} foi encerrado."
+                " De 1 a 5, qual nota você dá para o atendimento?",
+                from_bot=True,
+            )
+        )
+
+    def _pass_on(
+        self, ticket: _Ticket, at: datetime, person: _Person, queue_index: int
+    ) -> tuple[datetime, _Person, int]:
+        """The agent transfers the conversation after their message at `at`: mostly to the
+        other queue (waiting there, or straight to one of its agents), else to a colleague.
+        Returns when the next one writes, who they are and their queue."""
+        rng = self.rng
+        others = [i for i in range(len(self.queues)) if i != queue_index]
+        colleagues = self._able(queue_index, besides=person)
+        named: _Person | None
+        if others and (not colleagues or rng.random() < 0.75):
+            target = rng.choice(others)
+            able = self._able(target, besides=person) or self._able(target)
+            named = self._choose(able) if rng.random() < 0.3 else None
+            note = rng.choice(TRANSFER_NOTES[f"queue{target % 2}"])
+        elif colleagues:
+            target, able = queue_index, colleagues
+            named = self._choose(colleagues)
+            note = rng.choice(TRANSFER_NOTES["agent"])
+        else:
+            return at, person, queue_index  # nobody else to pass it to
+        queue = self.queues[target]
+        at += _lognormal(rng, 30, 0.6)
+        saying = transfer_saying(
+            queue_name=queue.name, person_name=named.name if named is not None else None
+        )
+        ticket.lines.append(_Line(at, False, saying, sender=person.user_id))
+        at += _lognormal(rng, 15, 0.5)
+        ticket.steps.append(
+            Step(
+                at,
+                HistoryKind.transferred,
+                Actor.user(person.user_id),
+                queue_id=queue.id,
+                user_id=named.user_id if named is not None else None,
+                note=note,
+            )
+        )
+        if named is None:  # it waits in the other queue for one of its agents
+            at += self._queue_wait(at, target)
+            named = self._choose(able)
+            ticket.steps.append(Step(at, HistoryKind.accepted, user_id=named.user_id))
+        at += _lognormal(rng, 45 * named.speed, 0.8)
+        ticket.lines.append(
+            _Line(
+                at,
+                False,
+                f"Olá, {{first}}! Aqui é {named.first_name}, do {queue.name}."
+                " Já vi o seu caso, vou continuar com você.",
+                sender=named.user_id,
+            )
+        )
+        return at, named, target
+
+    def _closed_and_reopened(
+        self, ticket: _Ticket, at: datetime, person: _Person, kind: int
+    ) -> datetime:
+        """The agent closes after their message at `at`, the rating question lapses, and
+        days later the customer's problem is back (by phone): the agent reopens the ticket.
+        Returns when the conversation goes on."""
+        rng = self.rng
+        at += _lognormal(rng, 120, 0.8)
+        self._close_asking(ticket, at, person)
+        ticket.steps.append(Step(at + _CSAT_TIMEOUT, HistoryKind.rating_expired, TIMER))
+        at = self._team_open(at + timedelta(days=rng.uniform(1, 3))) + _lognormal(rng, 3600, 0.8)
+        ticket.steps.append(Step(at, HistoryKind.reopened, user_id=person.user_id))
+        at += _lognormal(rng, 20, 0.5)
+        note = rng.choice(REOPEN_NOTES)
+        ticket.lines.append(_Line(at, False, note, is_note=True, sender=person.user_id))
+        at += _lognormal(rng, 40, 0.5)
+        ticket.lines.append(_Line(at, False, rng.choice(REOPEN_SAYINGS), sender=person.user_id))
+        at += _lognormal(rng, 300, 0.8)
+        ticket.lines.append(_Line(at, True, rng.choice(RETURNS)))
+        at += _lognormal(rng, 60 * person.speed, 0.9)
+        ticket.lines.append(
+            _Line(at, False, rng.choice(AGENT_FOLLOW_UPS[kind]), sender=person.user_id)
+        )
+        return at
 
     def assign(self, tickets: list[_Ticket], contacts: list[_Contact]) -> None:
         """Give each ticket a contact free at that time (one conversation at a time)."""
@@ -645,27 +811,19 @@ class _Planner:
 def _cut(ticket: _Ticket, now: datetime) -> None:
     """What of the ticket has happened by `now` (the rest has not happened yet)."""
     ticket.lines = [line for line in ticket.lines if line.at <= now]
-    for name in ("handed_off_at", "accepted_at", "first_agent_reply_at", "closed_at"):
+    ticket.steps = [step for step in ticket.steps if step.at <= now]
+    for name in ("handed_off_at", "accepted_at", "first_agent_reply_at"):
         moment = getattr(ticket, name)
         if moment is not None and moment > now:
             setattr(ticket, name, None)
+    # A reopened ticket may be closed now though its last close is still to come.
+    ticket.closed_at = closed_at(ticket.steps)
     if ticket.accepted_at is None:
-        ticket.user_id = None
         ticket.first_agent_reply_at = None
     if ticket.rating_at is not None and ticket.rating_at > now:
         ticket.rating, ticket.rating_at = None, None
     if ticket.closed_at is None:
         ticket.rating, ticket.rating_at, ticket.asked_rating = None, None, False
-
-
-def _status(ticket: _Ticket) -> str:
-    if ticket.closed_at is not None:
-        return "closed"
-    if ticket.accepted_at is not None:
-        return "open"
-    if ticket.handed_off_at is not None:
-        return "pending"
-    return "bot"
 
 
 def _flow_state(ticket: _Ticket, status: str, now: datetime) -> dict[str, Any]:
@@ -835,13 +993,16 @@ async def generate_history(
         )
         if campaign is not None:
             _link_answers(tickets, recipients, campaign.id)
-        message_count = await _write_tickets(bulk, company, connection, tickets, now, rng)
+        message_count, event_count = await _write_tickets(
+            bulk, company, connection, tickets, now, rng
+        )
     return HistorySummary(
         company_id=company_id,
         days=days,
         contacts=len(contacts),
         tickets=len(tickets),
         messages=message_count,
+        events=event_count,
         recipients=len(recipients),
         agent_emails=tuple(emails[:-1]),
         supervisor_email=emails[-1],
@@ -974,16 +1135,21 @@ async def _write_tickets(
     tickets: list[_Ticket],
     now: datetime,
     rng: random.Random,
-) -> int:
+) -> tuple[int, int]:
+    """The tickets, their messages and their history; how many messages and lines."""
     for ticket, ticket_id in zip(
         tickets, await bulk.reserve_ids("tickets", len(tickets)), strict=True
     ):
         ticket.id = ticket_id
     rows = []
     messages: list[tuple[Any, ...]] = []
+    history: list[tuple[Any, ...]] = []
+    replayer = Replayer(company_id=company.id, now=now)
     for t in tickets:
         assert t.contact is not None
-        status = _status(t)
+        outcome = replayer.replay(t.steps, ticket_id=t.id, menu_queue_id=t.menu_queue_id)
+        history.extend(outcome.rows)
+        status = outcome.status
         first = t.contact.first_name
         said = [line for line in t.lines if not line.is_note]
         last = said[-1]
@@ -1012,10 +1178,11 @@ async def _write_tickets(
             )  # fmt: skip
         preview = last.body.replace("{first}", first).replace("{protocol}", str(t.id))
         moments = [line.at for line in t.lines] + [t.closed_at or t.created_at]
+        moments += [t.steps[-1].at] if t.steps else []  # a timer's change saves the ticket
         rows.append(
             (
                 t.id, company.id, t.contact.id, connection.id,
-                t.queue_id, t.user_id, status,
+                outcome.queue_id, outcome.user_id, status,
                 t.campaign_id, _dumps(_flow_state(t, status, now)), unread, t.rating,
                 preview[:500], last.at, t.created_at, max(moments), t.handed_off_at,
                 t.accepted_at, t.first_agent_reply_at, t.closed_at,
@@ -1034,4 +1201,7 @@ async def _write_tickets(
         "status", "sender_user_id", "from_bot", "is_note", "processed_at", "created_at",
     )  # fmt: skip
     await bulk.insert("messages", message_columns, [(m[3], m[1], *m[4:], m[0]) for m in messages])
-    return len(messages)
+    # In time order, as the app writes them (one ticket's lines at one moment keep theirs).
+    history.sort(key=lambda line: (line[-1], line[1]))
+    await bulk.insert("ticket_events", EVENT_COLUMNS, history)
+    return len(messages), len(history)
