@@ -229,7 +229,15 @@ async def _ensure_super_admin() -> None:
 async def _served(settings: Settings, *, workers: int, log: Path) -> AsyncIterator[str]:
     """`atende serve --workers N` in a session of its own; yields its base URL."""
     port = free_port()
-    env = {**settings_env(settings), "HOST": "127.0.0.1", "TIMERS_INTERVAL_SECONDS": "0"}
+    env = {
+        **settings_env(settings),
+        "HOST": "127.0.0.1",
+        "TIMERS_INTERVAL_SECONDS": "0",
+        # Every simulated browser comes from this one address: the per-address caps that
+        # protect a real server would refuse all but the first fifty.
+        "MAX_WEBSOCKETS_PER_IP": "100000",
+        "MAX_CONNECTIONS_PER_IP": "100000",
+    }
     command = [sys.executable, "-m", "service.cli", "serve", "--port", str(port)]
     command += ["--workers", str(workers)]
     with log.open("wb") as out:
