@@ -14,7 +14,7 @@ from service.queues.models import Queue
 from service.settings import Settings
 from service.users.models import Role, User
 
-__all__ = ["FirstAdmin", "ensure_first_admin", "seed_demo", "set_admin"]
+__all__ = ["AdminResult", "FirstAdmin", "NotAdmin", "ensure_first_admin", "seed_demo", "set_admin"]
 
 DEFAULT_ADMIN_EMAIL = "admin@atende.local"
 
@@ -49,16 +49,37 @@ async def ensure_first_admin(settings: Settings, *, company_name: str = "Atende"
     return FirstAdmin(email=email, password=shown, created=True)
 
 
-async def set_admin(*, email: str, password: str) -> User:
-    """Create a super-admin of the first company, or reset that user's password and powers."""
+class NotAdmin(Exception):
+    """`createadmin` met a user who is not a super-admin: promoting them needs `--promote`."""
+
+
+@dataclass(frozen=True)
+class AdminResult:
+    user: User
+    action: str  # "created", "reset" (a super-admin's password) or "promoted"
+    was: str = ""  # before a promotion: the user's role, and their company's name
+
+    def line(self) -> str:
+        """What `atende createadmin` says it did."""
+        if self.action == "created":
+            return f"Super-admin {self.user.email} created."
+        if self.action == "reset":
+            return f"Super-admin {self.user.email}: password reset."
+        return f"{self.user.email} ({self.was}) promoted to admin and super-admin; password reset."
+
+
+async def set_admin(*, email: str, password: str, promote: bool = False) -> AdminResult:
+    """Create a super-admin of the first company, or reset a super-admin's password. Another
+    user with that e-mail (an agent, a company's admin) is made super-admin only with
+    `promote`: a typo must not hand someone every company (NotAdmin otherwise)."""
     email = email.strip().lower()
     async with in_transaction():
-        user = await User.get_or_none(email=email)
+        user = await User.filter(email=email).select_related("company").first()
         if user is None:
             company = await Company.filter().order_by("id").first()
             if company is None:
                 company = await Company.create(name="Atende")
-            return await User.create(
+            created = await User.create(
                 company=company,
                 name="Admin",
                 email=email,
@@ -66,12 +87,23 @@ async def set_admin(*, email: str, password: str) -> User:
                 role=Role.admin,
                 is_super=True,
             )
+            return AdminResult(created, "created")
+        was = f"{user.role.value} of {user.company.name}"
+        if not user.is_active:
+            was = f"deactivated {was}"
+        if not user.is_super and not promote:
+            raise NotAdmin(
+                f"{email} is already a user ({was}), not a super-admin: nothing changed."
+                " Run again with --promote to make them admin and super-admin (and reset"
+                " their password), or choose another e-mail."
+            )
+        action = "reset" if user.is_super else "promoted"
         user.password_hash = hash_password(password)
         user.role = Role.admin
         user.is_super = True
         user.is_active = True
         await user.save()
-        return user
+        return AdminResult(user, action, was)
 
 
 async def seed_demo(settings: Settings) -> tuple[FirstAdmin, Company]:

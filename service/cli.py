@@ -13,11 +13,12 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from service.bootstrap import FirstAdmin, ensure_first_admin, seed_demo, set_admin
+from service.bootstrap import FirstAdmin, NotAdmin, ensure_first_admin, seed_demo, set_admin
 from service.companies.models import Company
 from service.db import close_db, init_db, migrate_db
 from service.demo_history import DEFAULT_SEED, HistoryExists, HistorySummary, generate_history
 from service.logs import configure_logging
+from service.queues.models import Queue
 from service.settings import Settings
 
 __all__ = ["main"]
@@ -34,8 +35,22 @@ def _with_db(settings: Settings, work: Callable[[], Awaitable[Any]]) -> Any:
     return asyncio.run(run())
 
 
+# Listening on every interface: the browser on this machine reaches it as localhost.
+_ANY_ADDRESS = {"", "0.0.0.0", "::", "[::]", "*"}
+
+
+def base_url(host: str, port: int) -> str:
+    """Where a browser reaches a server listening on `host`:`port`."""
+    host = host.strip()
+    if host in _ANY_ADDRESS:
+        host = "localhost"
+    elif ":" in host and not host.startswith("["):  # an IPv6 address
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
 def _login_hint(settings: Settings, admin: FirstAdmin, port: int) -> str:
-    base = f"http://localhost:{port}"
+    base = base_url(settings.host, port)
     lines = [
         f"Atende: {base}  (admin: {base}/admin · phone simulator: {base}/simulator"
         f" · API docs: {base}/docs)"
@@ -102,18 +117,20 @@ def _connect(settings: Settings, target: str, phone: str | None) -> None:
 
 
 def _demo(settings: Settings, history_days: int, seed: int) -> None:
-    async def work() -> tuple[FirstAdmin, Company, HistorySummary | None]:
+    async def work() -> tuple[FirstAdmin, Company, list[str], HistorySummary | None]:
         first, company = await seed_demo(settings)
+        queues = await Queue.filter(company_id=company.id).order_by("position", "id")
+        names = [queue.name for queue in queues]
         if history_days <= 0:
-            return first, company, None
+            return first, company, names, None
         summary = await generate_history(company_id=company.id, days=history_days, seed=seed)
-        return first, company, summary
+        return first, company, names, summary
 
     try:
-        first, company, summary = _with_db(settings, work)
+        first, company, queue_names, summary = _with_db(settings, work)
     except HistoryExists as error:
-        sys.exit(str(error))
-    print(f"Demo company '{company.name}' is ready (queues Suporte, Financeiro; a sandbox).")
+        sys.exit(f"Nothing generated: {error}")
+    print(f"Demo company '{company.name}' is ready (queues {', '.join(queue_names)}; a sandbox).")
     if summary is not None:
         print(summary.line())
         print(
@@ -227,6 +244,11 @@ def main(argv: list[str] | None = None) -> None:
     )
     admin.add_argument("--email", required=True)
     admin.add_argument("--password", required=True)
+    admin.add_argument(
+        "--promote",
+        action="store_true",
+        help="make an existing user with that e-mail (an agent, an admin) a super-admin",
+    )
     demo = commands.add_parser("demo", help="migrate and seed the demo company")
     demo.add_argument(
         "--history",
@@ -280,8 +302,12 @@ def main(argv: list[str] | None = None) -> None:
         if len(args.password) < 8:
             sys.exit("The password needs at least 8 characters.")
         asyncio.run(migrate_db(settings))
-        user = _with_db(settings, partial(set_admin, email=args.email, password=args.password))
-        print(f"Super-admin {user.email} is ready.")
+        work = partial(set_admin, email=args.email, password=args.password, promote=args.promote)
+        try:
+            result = _with_db(settings, work)
+        except NotAdmin as error:
+            sys.exit(str(error))
+        print(result.line())
     elif args.command == "demo":
         if args.history < 0:
             sys.exit("--history takes a number of days (0 or more).")

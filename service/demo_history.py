@@ -891,13 +891,31 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def _staffed(queue_count: int) -> list[tuple[str, tuple[int, ...], float, float, float]]:
+    """_AGENTS and _SUPERVISOR (last) with every one of `queue_count` queues staffed: the
+    agents' queues are for two queues; each further queue gets two agents in turn (else its
+    tickets would wait for nobody), and the supervisor watches all of them."""
+    agents = [list(spec[1]) for spec in _AGENTS]
+    for extra, queue_index in enumerate(range(2, queue_count)):
+        for agent in (2 * extra, 2 * extra + 1):
+            agents[agent % len(agents)].append(queue_index)
+    out = [
+        (name, tuple(mine), speed, bias, weight)
+        for (name, _, speed, bias, weight), mine in zip(_AGENTS, agents, strict=True)
+    ]
+    name, pair, speed, bias, weight = _SUPERVISOR
+    indexes: tuple[int, ...] = pair if queue_count <= 2 else tuple(range(queue_count))
+    return [*out, (name, indexes, speed, bias, weight)]
+
+
 async def _people(
     company: Company, queues: Sequence[Queue], email_domain: str, since: datetime, password: str
 ) -> tuple[list[_Person], list[str]]:
     password_hash = hash_password(password)
     people: list[_Person] = []
     emails: list[str] = []
-    for spec, role in [*((a, Role.agent) for a in _AGENTS), (_SUPERVISOR, Role.supervisor)]:
+    specs = _staffed(len(queues))
+    for spec, role in [*((a, Role.agent) for a in specs[:-1]), (specs[-1], Role.supervisor)]:
         name, indexes, speed, bias, weight = spec
         email = f"{_ascii(name).replace(' ', '.')}@{email_domain}"
         user = await User.create(

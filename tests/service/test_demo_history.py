@@ -438,3 +438,45 @@ async def test_the_app_serves_it(client: httpx.AsyncClient, demo: Demo) -> None:
     mine = await client.get("/api/tickets?assigned=me&status=closed", headers=agent)
     assert mine.status_code == 200
     assert mine.json()["items"]
+
+
+async def test_a_third_queue_gets_its_people_and_tickets(client: httpx.AsyncClient) -> None:
+    """A company with more queues than the two of seed_demo (one added in the admin): every
+    queue has agents to accept its tickets (the planner picked from nobody and crashed)."""
+    tenant, connection = await _demo_company(client)
+    vendas = await Queue.create(company=tenant.company, name="Vendas", position=3)
+    await connection.queues.add(vendas)
+    summary = await generate_history(
+        company_id=tenant.company.id,
+        days=14,
+        seed=SEED,
+        scale=SCALE,
+        now=NOW,
+        email_domain=f"{unique('demo3')}.example.com",
+    )
+    queues = await Queue.filter(company_id=tenant.company.id)
+    users = await User.filter(company_id=tenant.company.id).prefetch_related("queues")
+    for queue in queues:
+        members = [u for u in users if queue.id in {q.id for q in u.queues}]
+        assert any(u.role is Role.agent for u in members), queue.name
+    supervisor = next(u for u in users if u.email == summary.supervisor_email)
+    assert {q.id for q in supervisor.queues} == {q.id for q in queues}
+    tickets = await Ticket.filter(company_id=tenant.company.id)
+    assert len(tickets) == summary.tickets
+    taken = [t for t in tickets if t.queue_id == vendas.id and t.user_id is not None]  # type: ignore[attr-defined]
+    assert taken
+    vendas_people = {u.id for u in users if vendas.id in {q.id for q in u.queues}}
+    accepts = await TicketEvent.filter(
+        ticket_id__in=[t.id for t in taken], kind=HistoryKind.accepted
+    )
+    assert accepts
+    assert all(t.user_id in vendas_people for t in taken)  # type: ignore[attr-defined]
+    # Each ticket's history still leaves it with the row's queue.
+    lines = await TicketEvent.filter(company_id=tenant.company.id).order_by("id")
+    last_queue: dict[int, int | None] = {}
+    for line in lines:
+        if line.kind in _QUEUE_CHANGES:
+            last_queue[line.ticket_id] = line.to_queue_id  # type: ignore[attr-defined]
+    for t in tickets:
+        if t.id in last_queue:
+            assert last_queue[t.id] == t.queue_id, t.id  # type: ignore[attr-defined]
