@@ -1,30 +1,36 @@
-"""Plan limits: how many users, connections and queues a company may have."""
+"""Plan limits: how many users, connections and queues a company may have.
+
+`check_plan_limit` is the one way to create a plan-limited row: each create action calls it
+inside the transaction that inserts the row. The caller names the model it creates, so this
+module counts rows without knowing (or importing) the users, queues or connections domains."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, cast, get_args
 
+from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.models import Model
 
 from service.companies.models import Company
-from service.connections.models import Connection
 from service.errors import PlanLimitReached
-from service.queues.models import Queue
 from service.tenancy import lock_company, scoped
-from service.users.models import User
 
-__all__ = ["check_plan_limit"]
+__all__ = ["Resource", "check_plan_limit"]
 
+# Each is a `max_<resource>` column of Plan and the table of the model it limits.
 Resource = Literal["users", "connections", "queues"]
-_MODELS: dict[Resource, type[Model]] = {"users": User, "connections": Connection, "queues": Queue}
 
 
-async def check_plan_limit(*, company_id: int, resource: Resource) -> None:
-    """Refuse (403 plan_limit) one more `resource` when the company's plan is full.
+async def check_plan_limit(*, company_id: int, model: type[Model]) -> None:
+    """Refuse (403 plan_limit) one more row of `model` when the company's plan is full.
 
-    Called inside the transaction that creates the resource: it locks the company's row
-    until that commits, so that of concurrent creations each counts what the previous one
-    wrote (count-then-insert would otherwise let several through at once)."""
+    Must run inside the transaction that creates the row: it locks the company's row until
+    that commits, so that of concurrent creations each counts what the previous one wrote
+    (count-then-insert in separate transactions would let several through at once)."""
+    if not isinstance(model._meta.db, TransactionalDBClient):
+        # Outside a transaction the lock ends with this check, before the insert: a bug.
+        raise RuntimeError("check_plan_limit must run inside the creating transaction")
+    resource = _resource(model)
     await lock_company(company_id)
     company = await Company.get(id=company_id).prefetch_related("plan")
     plan = company.plan
@@ -33,8 +39,16 @@ async def check_plan_limit(*, company_id: int, resource: Resource) -> None:
     limit: int | None = getattr(plan, f"max_{resource}")
     if limit is None:
         return
-    current = await scoped(_MODELS[resource], company_id).count()
+    current = await scoped(model, company_id).count()
     if current >= limit:
         raise PlanLimitReached(
             f"The plan '{plan.name}' allows {limit} {resource}; remove one first"
         )
+
+
+def _resource(model: type[Model]) -> Resource:
+    table = model._meta.db_table
+    for resource in get_args(Resource):
+        if table == resource:
+            return cast(Resource, resource)
+    raise ValueError(f"plans do not limit {model.__name__}")

@@ -70,7 +70,7 @@ async def create_connection(*, actor: Principal, data: ConnectionCreate) -> Conn
         await lock_company(actor.company_id)
         queues = await owned_ids(Queue, actor.company_id, data.queue_ids, field="queue_ids")
         await ensure_name_free(Connection, actor.company_id, data.name, message=_NAME_TAKEN)
-        await check_plan_limit(company_id=actor.company_id, resource="connections")
+        await check_plan_limit(company_id=actor.company_id, model=Connection)
         is_first = not await scoped(Connection, actor.company_id).exists()
         is_default = data.is_default or is_first
         if is_default:

@@ -58,7 +58,7 @@ async def create_queue(*, actor: Principal, data: QueueCreate) -> Queue:
         await lock_company(actor.company_id)
         await _check_options(actor.company_id, data.options)
         await ensure_name_free(Queue, actor.company_id, data.name, message=_NAME_TAKEN)
-        await check_plan_limit(company_id=actor.company_id, resource="queues")
+        await check_plan_limit(company_id=actor.company_id, model=Queue)
         fields = data.model_dump(mode="json")
         try:
             queue = await Queue.create(company_id=actor.company_id, **fields)

@@ -58,7 +58,7 @@ async def create_user(*, actor: Principal, data: UserCreate) -> User:
     async with in_transaction():
         if await _email_taken(data.email):
             raise Conflict(_EMAIL_TAKEN, fields={"email": "already in use"})
-        await check_plan_limit(company_id=actor.company_id, resource="users")
+        await check_plan_limit(company_id=actor.company_id, model=User)
         queues = await owned_ids(Queue, actor.company_id, data.queue_ids, field="queue_ids")
         try:
             user = await User.create(
