@@ -16,6 +16,7 @@ __all__ = [
     "ChannelEvents",
     "ChannelUnavailable",
     "ConnectionState",
+    "GroupRenamed",
     "InboundMessage",
     "MediaKind",
     "MediaRef",
@@ -55,8 +56,11 @@ class InboundMessage:
     """A message a customer sent (or, with `from_me`, one sent from the business's phone).
 
     `sender` is the customer's phone number; in a group, `group` is the group's JID and
-    `sender` the participant who wrote. An edit or a revoke names the message it changes in
-    `edit_of` / `revoke_of` (an edit's `text` is the new text)."""
+    `sender` the participant who wrote, and `group_subject` the group's name when the channel
+    has just learnt it (its first message of the group since connecting; None otherwise, so
+    that the service names the group's contact without asking on every message). An edit
+    or a revoke names the message it changes in `edit_of` / `revoke_of` (an edit's `text` is
+    the new text)."""
 
     connection_id: int
     channel_message_id: str
@@ -70,6 +74,16 @@ class InboundMessage:
     group: str | None = None
     edit_of: str | None = None
     revoke_of: str | None = None
+    group_subject: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GroupRenamed:
+    """A group's subject (its name in WhatsApp) changed to `subject`; `group` is its JID."""
+
+    connection_id: int
+    group: str
+    subject: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +140,8 @@ class ChannelEvents(Protocol):
     async def on_receipt(self, receipt: Receipt) -> None: ...
 
     async def on_state(self, change: StateChange) -> None: ...
+
+    async def on_group_renamed(self, change: GroupRenamed) -> None: ...
 
 
 class Channel(Protocol):

@@ -54,6 +54,7 @@ from neonize.aioze.events import (
     ConnectedEv,
     ConnectFailureEv,
     DisconnectedEv,
+    GroupInfoEv,
     LoggedOutEv,
     MessageEv,
     PairStatusEv,
@@ -63,6 +64,7 @@ from neonize.aioze.events import (
 )
 from neonize.exc import (
     DownloadError,
+    GetGroupInfoError,
     GetJIDFromStoreError,
     MarkReadError,
     NeonizeError,
@@ -91,6 +93,7 @@ from bot.channel import (
     ChannelEvents,
     ChannelUnavailable,
     ConnectionState,
+    GroupRenamed,
     InboundMessage,
     MediaKind,
     MediaRef,
@@ -416,6 +419,9 @@ class NeonizeChannel:
         self._restart_for_login = False
         # The clients the Go core has called back: registered there, so a stop reaches them.
         self._heard_from: weakref.WeakSet[Any] = weakref.WeakSet()
+        # The groups whose subject was asked for since connecting: once each, on the group's
+        # first message (renames come as GroupInfo events), not on every message.
+        self._asked_groups: set[str] = set()
 
     @property
     def state(self) -> ConnectionState:
@@ -552,6 +558,7 @@ class NeonizeChannel:
         handlers: list[tuple[type[Any], Callable[[Any, Any], Awaitable[None]]]] = [
             (MessageEv, self._on_message_event),
             (ReceiptEv, self._on_receipt_event),
+            (GroupInfoEv, self._on_group_info_event),
             (ConnectedEv, self._on_link_event),
             (DisconnectedEv, self._on_link_event),
             (LoggedOutEv, self._on_link_event),
@@ -578,6 +585,11 @@ class NeonizeChannel:
         self._heard_from.add(client)
         chat = Jid2String(event.MessageSource.Chat)
         self._lanes.submit(chat, "receipt", lambda: self._handle_receipt(event))
+
+    async def _on_group_info_event(self, client: Any, event: Any) -> None:
+        self._heard_from.add(client)
+        chat = Jid2String(event.JID)  # the group's lane: a rename keeps its place among messages
+        self._lanes.submit(chat, "group info", lambda: self._handle_group_info(event))
 
     async def _on_link_event(self, client: Any, event: Any) -> None:
         self._heard_from.add(client)
@@ -621,6 +633,9 @@ class NeonizeChannel:
             )
             return None
         media = await self._media(client, event, info.ID, content)
+        subject = None
+        if group is not None and content.edit_of is None and content.revoke_of is None:
+            subject = await self._group_subject(client, source.Chat, group)
         return InboundMessage(
             connection_id=self.connection_id,
             channel_message_id=info.ID,
@@ -634,7 +649,27 @@ class NeonizeChannel:
             group=group,
             edit_of=content.edit_of,
             revoke_of=content.revoke_of,
+            group_subject=subject,
         )
+
+    async def _group_subject(self, client: Any, jid: Any, group: str) -> str | None:
+        """The group's subject, asked of WhatsApp on its first message since connecting;
+        None after that (the service has it by then) or when WhatsApp does not answer."""
+        if group in self._asked_groups:
+            return None
+        self._asked_groups.add(group)
+        try:
+            info = await client.get_group_info(jid)
+        except GetGroupInfoError as exc:
+            log.warning(
+                "connection %s: no subject for group %s: %s",
+                self.connection_id,
+                group,
+                exc,
+                extra={"connection_id": self.connection_id},
+            )
+            return None
+        return str(info.GroupName.Name) or None
 
     async def _phone_of(self, client: Any, jid: Any, alternative: Any) -> str | None:
         """The phone number behind a JID; a LID is mapped through the event or the store."""
@@ -683,6 +718,14 @@ class NeonizeChannel:
         await asyncio.to_thread(_write_file, target, data)
         return MediaRef(kind, mime, filename, path=str(relative), size=len(data))
 
+    async def _handle_group_info(self, event: Any) -> None:
+        """whatsmeow's GroupInfo event tells of many changes; only a new subject matters here
+        (`Topic` is the group's description)."""
+        if not event.HasField("Name") or not event.Name.Name or self._events is None:
+            return
+        change = GroupRenamed(self.connection_id, Jid2String(event.JID), event.Name.Name)
+        await self._events.on_group_renamed(change)
+
     async def _handle_receipt(self, event: Any) -> None:
         status = _RECEIPTS.get(event.Type)
         if status is None or event.MessageSource.IsFromMe or self._events is None:
@@ -706,6 +749,7 @@ class NeonizeChannel:
 
     async def _handle_link(self, client: Any, event: Any) -> None:
         if isinstance(event, ConnectedEv):
+            self._asked_groups.clear()  # renames missed while away: asked again
             me = await client.get_me()
             if me.JID.User:
                 self._account = Jid2String(me.JID)

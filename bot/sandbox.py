@@ -17,6 +17,7 @@ from bot.channel import (
     ChannelEvents,
     ChannelUnavailable,
     ConnectionState,
+    GroupRenamed,
     InboundMessage,
     MediaRef,
     OutboundMessage,
@@ -79,8 +80,11 @@ class SandboxChannel:
         message_id: str | None = None,
         media: MediaRef | None = None,
         quoted_id: str | None = None,
+        group: str | None = None,
+        group_subject: str | None = None,
     ) -> InboundMessage:
-        """A customer writes: the message goes to the service as a real one would."""
+        """A customer writes (in `group`, a participant, with the group's subject if the
+        channel knows it): the message goes to the service as a real one would."""
         if self._events is None:
             raise ChannelUnavailable("the sandbox connection is not started")
         message = InboundMessage(
@@ -92,9 +96,17 @@ class SandboxChannel:
             timestamp=self._clock(),
             media=media,
             quoted_id=quoted_id,
+            group=group,
+            group_subject=group_subject,
         )
         await self._events.on_message(message)
         return message
+
+    async def rename_group(self, group: str, subject: str) -> None:
+        """Somebody renames a group the number is in: WhatsApp tells the channel so."""
+        if self._events is None:
+            raise ChannelUnavailable("the sandbox connection is not started")
+        await self._events.on_group_renamed(GroupRenamed(self.connection_id, group, subject))
 
     async def send(self, message: OutboundMessage) -> str:
         if self._state is not ConnectionState.connected or self._events is None:

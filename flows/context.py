@@ -45,6 +45,8 @@ class BotConfig:
     triage_max_misses: int = 3
     fallback_queue_id: int | None = None
     business_hours: BusinessHours | None = None
+    # The company's IANA zone: the clock of time-dependent texts when no hours give one.
+    timezone: str = "America/Sao_Paulo"
     out_of_hours_action: OutOfHoursAction = "pending"
     csat_enabled: bool = False
     texts: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
@@ -52,6 +54,16 @@ class BotConfig:
     def queue(self, queue_id: int | None) -> QueueInfo | None:
         """The connection's queue `queue_id`, or None."""
         return next((queue for queue in self.queues if queue.id == queue_id), None)
+
+    def handoff_queue_id(self, queue_id: int | None) -> int | None:
+        """Where a handoff to `queue_id` goes: that queue; with none chosen ("atendente" at
+        the main menu), the company's fallback queue, else the connection's default (its
+        first) queue, so that agents see it; None only when there is neither."""
+        if queue_id is not None:
+            return queue_id
+        if self.fallback_queue_id is not None:
+            return self.fallback_queue_id
+        return self.queues[0].id if self.queues else None
 
 
 @dataclass(frozen=True, kw_only=True)

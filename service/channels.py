@@ -19,7 +19,14 @@ from typing import IO, Any, Protocol, runtime_checkable
 
 from tortoise.transactions import in_transaction
 
-from bot.channel import Channel, ConnectionState, InboundMessage, Receipt, StateChange
+from bot.channel import (
+    Channel,
+    ConnectionState,
+    GroupRenamed,
+    InboundMessage,
+    Receipt,
+    StateChange,
+)
 from bot.sandbox import SandboxChannel
 from bot.sessions import SessionManager
 from service.campaigns.actions import apply_receipt as campaign_receipt
@@ -27,6 +34,7 @@ from service.clock import Clock
 from service.connections.models import Channel as ChannelKind
 from service.connections.models import Connection, ConnectionStatus
 from service.connections.service import connection_updated
+from service.contacts.actions import follow_group_subject
 from service.events import message_updated
 from service.leases import Leases, connection_lease, installation_mark
 from service.loops import LoopHealth, backoff_seconds
@@ -374,6 +382,18 @@ class ChannelHub:
         )
         if matched:
             self.sender.take_early(receipt.connection_id, receipt.channel_message_id)
+
+    async def on_group_renamed(self, change: GroupRenamed) -> None:
+        company_id = await (
+            Connection.filter(id=change.connection_id).first().values_list("company_id", flat=True)
+        )
+        if company_id is not None:
+            await follow_group_subject(
+                company_id=int(str(company_id)),
+                group=change.group,
+                subject=change.subject,
+                broker=self.broker,
+            )
 
     async def on_state(self, change: StateChange) -> None:
         connection_id = change.connection_id

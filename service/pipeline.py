@@ -40,7 +40,7 @@ from tortoise.models import Model
 
 from bot.channel import InboundMessage
 from flows.builtin import default_router
-from flows.builtin.csat import parse_rating
+from flows.builtin.csat import answers_question
 from flows.builtin.hours import OUT_OF_HOURS_SLOT
 from flows.context import BotConfig
 from flows.engine import FlowResult, run_flow
@@ -53,10 +53,9 @@ from flows.events import (
     SET_QUEUE,
     is_event,
 )
-from flows.filters import Message as FlowMessage
 from service.campaigns.actions import ANSWER_WINDOW, campaign_answered
 from service.clock import Clock
-from service.contacts.actions import contact_updated, set_opted_out
+from service.contacts.actions import contact_updated, follow_group_subject, set_opted_out
 from service.contacts.models import Contact
 from service.contacts.phones import normalize_number
 from service.events import MESSAGE_CREATED, TICKET_CREATED, TICKET_HISTORY, message_updated
@@ -229,6 +228,12 @@ async def _first(model: type[_M], sql: str, *values: Any) -> _M | None:
 _normalized = functools.lru_cache(maxsize=20_000)(normalize_number)
 
 
+def _group_name(inbound: InboundMessage) -> str:
+    """A new group contact's name: the group's subject, else (not known yet) its JID."""
+    subject = (inbound.group_subject or "").strip()[:200]
+    return subject or inbound.group or ""
+
+
 def is_group_jid(value: str) -> bool:
     """Whether `value` is a WhatsApp group's JID that can be kept as a contact's number."""
     return len(value) <= _MAX_CONTACT_NUMBER and _GROUP_JID.match(value) is not None
@@ -380,6 +385,8 @@ class Pipeline:
         if inbound.group is not None:
             body = _group_body(inbound, inbound.text)
             contact = await _first(Contact, _CONTACT_SQL, company_id, number)
+            if contact is not None and inbound.group_subject:
+                contact = await self._group_named(contact, inbound.group_subject)
         if contact is None and inbound.group is None and is_postgres():
             first = await _first_message(inbound, company_id=company_id, number=number)
             if first is not None:
@@ -388,7 +395,7 @@ class Pipeline:
                 # A new contact: no campaign message went to it.
                 return _Stored(message_id, opened.id, made, connection, campaign_recent=False)
         if contact is None:
-            name = inbound.group if inbound.group is not None else inbound.push_name
+            name = _group_name(inbound) if inbound.group is not None else inbound.push_name
             contact = await self._new_contact(
                 company_id, number, name, is_group=inbound.group is not None
             )
@@ -470,8 +477,12 @@ class Pipeline:
         """A message sent from the business's phone: an agent's message, already sent, on the
         contact's active ticket, else its latest, else a new pending one; no bot involved."""
         is_group = inbound.group is not None
-        # Our push name is not the customer's: a contact made here starts without a name.
-        contact = await self._contact(company_id, number, "", is_group=is_group)
+        # Our push name is not the customer's: a contact made here starts without a name (a
+        # group's with the group's).
+        name = _group_name(inbound) if is_group else ""
+        contact = await self._contact(company_id, number, name, is_group=is_group)
+        if is_group and inbound.group_subject:
+            contact = await self._group_named(contact, inbound.group_subject)
         ticket = await self._ticket_for_own(company_id, contact.id, inbound.connection_id)
         try:
             async with transaction_with_events(self._broker) as batch:
@@ -588,6 +599,20 @@ class Pipeline:
             return contact
         return await self._new_contact(company_id, number, name, is_group=is_group)
 
+    async def _group_named(self, contact: Contact, subject: str) -> Contact:
+        """The group's contact, renamed to the subject the channel has just learnt unless a
+        person named it (service.contacts.actions). Only a group's first message since its
+        channel connected brings a subject: the others cost nothing here."""
+        if contact.name == subject:
+            return contact
+        renamed = await follow_group_subject(
+            company_id=contact.company_id,  # type: ignore[attr-defined]
+            group=contact.number,
+            subject=subject,
+            broker=self._broker,
+        )
+        return renamed or contact
+
     async def _new_contact(
         self, company_id: int, number: str, name: str, *, is_group: bool = False
     ) -> Contact:
@@ -609,7 +634,8 @@ class Pipeline:
         latest: Ticket | None,
     ) -> Ticket | None:
         """The contact's active ticket on the connection; else the closed one still awaiting
-        its rating, if this is a rating; else a new ticket in the bot (None for a
+        its rating, if this answers it (a rating, or a first invalid answer, which the CSAT
+        flow asks again once); else a new ticket in the bot (None for a
         redelivery, which must neither lapse a question nor open a ticket). `latest` is the
         contact's latest ticket on the connection, as read with the contact."""
         if latest is not None and latest.status in ACTIVE_STATUSES:
@@ -617,9 +643,9 @@ class Pipeline:
         if await redelivered():
             return None
         if latest is not None and lifecycle.awaiting_rating(latest):
-            if parse_rating(FlowMessage(text)) is not None:
+            if answers_question(latest.flow_state, text):
                 return latest
-            # Anything but a rating is a new conversation: the question lapses.
+            # Asked again already: this is a new conversation, and the question lapses.
             await self._expire_rating(latest)
         flow_state: dict[str, Any] = {}
         if latest is not None and latest.user_id is None and OUT_OF_HOURS_SLOT in latest.flow_state:  # type: ignore[attr-defined]

@@ -4,14 +4,17 @@
 and the company asks for ratings (it sets the slots this router listens on), else the
 connection's farewell.
 
-"1".."5" ("4/5", "nota 4", "⭐⭐⭐⭐" too) -> RateTicket and thanks. Anything else gets
-"please answer 1 to 5" once; a second invalid answer stops asking. Either way the
-``awaiting_rating`` slot is cleared when the question is over.
+"1".."5" ("4/5", "nota 4", "nota: 4", "⭐⭐⭐⭐" too) -> RateTicket and thanks. Anything else
+("7", "valeu, obrigado!") gets "please answer 1 to 5" once; a second invalid answer stops
+asking. Either way the ``awaiting_rating`` slot is cleared when the question is over.
+`answers_question` tells the service which messages after the close are the question's (the
+others start a new conversation).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +31,7 @@ __all__ = [
     "CSAT_TRIES",
     "MAX_INVALID_ANSWERS",
     "Goodbye",
+    "answers_question",
     "asking_rating",
     "goodbye",
     "parse_rating",
@@ -41,7 +45,8 @@ AWAITING_RATING = "awaiting_rating"
 CSAT_TRIES = "csat_tries"
 
 _RATING = re.compile(
-    r"^(?:nota\s*)?([1-5])(?:\s*/\s*5)?(?:\s*(?:estrelas?|estrellas?|stars?))?[\s.!]*$"
+    r"^(?:(?:nota|rating|score)\s*:?\s*)?([1-5])(?:\s*/\s*5)?"
+    r"(?:\s*(?:estrelas?|estrellas?|stars?))?[\s.!?]*$"
 )
 _STARS = re.compile(r"^(?:\u2b50\ufe0f?\s*){1,5}$")
 
@@ -89,6 +94,16 @@ def parse_rating(message: Message) -> int | None:
     if _STARS.match(text):
         return text.count("\u2b50")
     return None
+
+
+def answers_question(flow_state: Mapping[str, Any], text: str) -> bool:
+    """Whether a message to a closed ticket whose rating question is unanswered belongs to
+    that question: a rating, or an invalid answer while it may still be asked again (the
+    flow asks once more). Otherwise the question lapses and the message is a new
+    conversation."""
+    if parse_rating(Message(text)) is not None:
+        return True
+    return int(flow_state.get(CSAT_TRIES) or 0) + 1 < MAX_INVALID_ANSWERS
 
 
 def _rating(message: Message) -> dict[str, int] | None:

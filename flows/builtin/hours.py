@@ -88,7 +88,9 @@ def hand_off(
     conversation: Conversation,
 ) -> list[Event]:
     """Hands the ticket to `queue_id` with `notice` (a template), or, outside that queue's
-    (or the company's) hours, sends the out-of-hours text once and waits or closes."""
+    (or the company's) hours, sends the out-of-hours text once and waits or closes. With no
+    queue chosen it goes to the company's fallback (or the connection's default) queue."""
+    queue_id = config.handoff_queue_id(queue_id)
     queue = config.queue(queue_id)
     queue_name = queue.name if queue else None
     events = [*_reset_triage(), SlotSet("misses", 0)]

@@ -27,7 +27,8 @@ def _human_keywords(config: BotConfig) -> tuple[str, ...]:
 def human_on_request(
     dispatcher: Any, tracker: Tracker, config: BotConfig, conversation: Conversation
 ) -> list[Event]:
-    """ "atendente", "humano", "agent" (as a word): Handoff to the current queue (or none)."""
+    """ "atendente", "humano", "agent" (as a word): Handoff to the current queue (none chosen:
+    the fallback queue, see `hand_off`)."""
     return hand_off(
         current_queue_id(tracker, conversation),
         notice=text_for("human_handoff", config=config),

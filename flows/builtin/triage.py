@@ -3,7 +3,8 @@
 Steps (the ``step`` slot): none yet -> greeting and menu (`Triage.menu`); a queue with
 options -> `Triage.options`, walking ``menu_path`` (keys from the queue's top level) in
 ``menu_queue_id``. Misses are counted in ``misses``; after ``triage_max_misses`` the
-ticket goes to the fallback queue (main menu) or stays in its queue (sub-menu).
+ticket goes to the fallback queue (main menu) or stays in its queue (sub-menu). An option
+whose action is "end" closes the ticket (`MENU_END`), its message the farewell.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from rasa_sdk import Tracker
 
 from flows.builtin.hours import bot_is_talking, closed_since, hand_off, hours_for
 from flows.context import BotConfig, Conversation, QueueInfo
-from flows.events import Event, SetQueue, SlotSet
+from flows.events import CloseTicket, Event, SetQueue, SlotSet
 from flows.filters import Message, contains_word, normalize
 from flows.router import Router, State, StatesGroup
 from flows.spec import MenuOption
@@ -24,6 +25,7 @@ from flows.texts import say, text_for
 
 __all__ = [
     "FUZZY_THRESHOLD",
+    "MENU_END",
     "Triage",
     "main_menu_text",
     "match_option",
@@ -39,6 +41,8 @@ _MAX_TOKENS = 50  # a pasted essay is not a menu answer; bounds the fuzzy matchi
 # Words customers type for the "0" and "#" hints.
 _BACK_WORDS = frozenset({"voltar", "back", "volver"})
 _MAIN_MENU_WORDS = frozenset({"menu", "menu principal", "main menu", "inicio"})
+MENU_END = "menu_end"
+"""The reason of a close by a menu option whose action is "end"."""
 
 
 class Triage(StatesGroup):
@@ -232,7 +236,7 @@ def _miss(
     misses = int(tracker.get_slot("misses") or 0) + 1
     if misses >= max(1, config.triage_max_misses):
         return hand_off(
-            queue.id if queue is not None else config.fallback_queue_id,
+            queue.id if queue is not None else None,  # None: the fallback queue
             notice=text_for("fallback", config=config),
             dispatcher=dispatcher,
             tracker=tracker,
@@ -327,6 +331,8 @@ def choose_option(
             config=config,
             conversation=conversation,
         )
+    if option.action == "end":
+        return _end(option, queue, **context)
     if option.message:
         say(
             dispatcher,
@@ -359,6 +365,32 @@ def choose_option(
         config=config,
         conversation=conversation,
     )
+
+
+def _end(
+    option: MenuOption,
+    queue: QueueInfo,
+    *,
+    dispatcher: Any,
+    config: BotConfig,
+    conversation: Conversation,
+) -> list[Event]:
+    """The customer chose to end: the option's message (or the default one) as the farewell,
+    and the ticket closes; nobody handled it, so no rating is asked."""
+    say(
+        dispatcher,
+        option.message or text_for("menu_end", config=config),
+        config=config,
+        conversation=conversation,
+        queue_name=queue.name,
+    )
+    return [
+        SlotSet("step", None),
+        SlotSet("menu_queue_id", None),
+        SlotSet("menu_path", []),
+        SlotSet("misses", 0),
+        CloseTicket(MENU_END),
+    ]
 
 
 @router.message()

@@ -4,6 +4,9 @@ The CSV import is in importing.py.
 
 A change to one contact (update, tags) is told to the whole company as `contact.updated`
 after it commits, so that open inboxes show the new name, fields and tags at once.
+
+A WhatsApp group's contact is named by the group's subject, and follows it when it changes,
+until a person names it: see `follow_group_subject`.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from tortoise.transactions import in_transaction
 
 from service.audiences.models import ContactListMember
 from service.audit.actions import record_change, snapshot
+from service.audit.models import AuditLog
 from service.auth.tokens import Principal
 from service.campaigns.models import CampaignRecipient, ScheduledMessage
 from service.contacts.models import Contact
@@ -36,6 +40,7 @@ __all__ = [
     "contact_updated",
     "create_contact",
     "delete_contact",
+    "follow_group_subject",
     "merge_contacts",
     "set_contact_tags",
     "set_opted_out",
@@ -118,6 +123,52 @@ async def contact_updated(contact: Contact, batch: EventBatch) -> None:
     the API, so the whole company is the audience."""
     data = await contact_out(contact)
     CONTACT_UPDATED.add(batch, data, audience={"company_id": contact.company_id})  # type: ignore[attr-defined]
+
+
+async def follow_group_subject(
+    *, company_id: int, group: str, subject: str, broker: Broker
+) -> Contact | None:
+    """The group's contact takes the group's WhatsApp subject as its name, unless a person
+    chose its name (`_named_by_hand`); the company hears `contact.updated` after commit. The
+    renamed contact, or None when nothing changed."""
+    subject = subject.strip()[:200]
+    if not subject:
+        return None
+    batch = EventBatch()
+    async with in_transaction():
+        contact = (
+            await scoped(Contact, company_id)
+            .filter(number=group, is_group=True)
+            .select_for_update()
+            .first()
+        )
+        if contact is None or contact.name == subject or await _named_by_hand(contact):
+            return None
+        contact.name = subject
+        await contact.save(update_fields=["name", "updated_at"])
+        await contact_updated(contact, batch)
+    await batch.publish(broker)
+    return contact
+
+
+async def _named_by_hand(contact: Contact) -> bool:
+    """Whether the contact's name is a person's choice rather than WhatsApp's. Every change a
+    person makes is audited with the contact before and after, and only they are, so the
+    latest audited change of the name says it; a name cleared (empty, or the group's id) is
+    WhatsApp's again. Read only when a group's subject differs from its contact's name."""
+    if contact.name in ("", contact.number):
+        return False
+    company_id: int = contact.company_id  # type: ignore[attr-defined]
+    entries = (
+        AuditLog.filter(company_id=company_id, object_type=OBJECT_TYPE, object_id=str(contact.id))
+        .order_by("-id")
+        .values_list("before", "after")
+    )
+    for before, after in await entries:
+        name = (after or {}).get("name")
+        if name is not None and (before is None or before.get("name") != name):
+            return name not in ("", contact.number)
+    return False
 
 
 async def create_contact(

@@ -28,12 +28,11 @@ from service.auth.tokens import Principal
 from service.errors import Unauthorized
 from service.http import respond
 from service.openapi import documented
-from service.queues.models import Queue
 from service.realtime.broker import Broker
 from service.realtime.hub import QUEUES_MAX_AGE, RealtimeHub, Subscriber
 from service.realtime.presence import PRESENCE_UPDATED, Presence, PresenceOut
 from service.server import client_ip
-from service.tenancy import scoped
+from service.tickets.service import agent_queue_ids
 from service.users.models import Role
 
 __all__ = ["bp"]
@@ -51,15 +50,9 @@ CLOSE_TOO_MANY = 4029
 _open_sockets: Counter[str] = Counter()
 
 
-async def _queue_ids(principal: Principal) -> frozenset[int]:
-    if principal.sees_all_tickets or principal.user_id is None:
-        return frozenset()
-    ids = await (
-        scoped(Queue, principal.company_id)
-        .filter(users__id=principal.user_id)
-        .values_list("id", flat=True)
-    )
-    return frozenset(int(str(i)) for i in ids)
+async def _queue_ids(principal: Principal) -> frozenset[int | None]:
+    # As the ticket lists see it: None stands for the tickets without a queue.
+    return await agent_queue_ids(principal)
 
 
 def _presence_event(principal: Principal, online: bool) -> dict[str, Any]:

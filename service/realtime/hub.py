@@ -3,7 +3,8 @@ user may see its object, each event serialised once.
 
 Who sees what mirrors the API (service/tickets/service.py `visible_tickets`): admins and
 supervisors see all of their company; an agent sees a ticket assigned to them, or pending
-in one of their queues. An agent who could see a ticket and no longer can (it was accepted
+in one of their queues (`queue_ids`; None among them: pending without a queue, for the
+agents of the fallback queue). An agent who could see a ticket and no longer can (it was accepted
 by someone else, transferred, closed) is told `ticket.removed` with the id only."""
 
 from __future__ import annotations
@@ -37,7 +38,9 @@ _RETRY_MAX_SECONDS = 5.0
 AudienceResolver = Callable[[dict[str, Any]], Awaitable[dict[str, Any] | None]]
 
 
-def may_see(principal: Principal, queue_ids: frozenset[int], audience: dict[str, Any]) -> bool:
+def may_see(
+    principal: Principal, queue_ids: frozenset[int | None], audience: dict[str, Any]
+) -> bool:
     """Whether this user may see the object an event with this audience is about."""
     if audience.get("company_id") != principal.company_id:
         return False
@@ -60,7 +63,7 @@ class Subscriber:
     """One open socket: what it may see, and the frames waiting to be sent to it."""
 
     principal: Principal
-    queue_ids: frozenset[int]
+    queue_ids: frozenset[int | None]
     queues_read_at: float = field(default_factory=time.monotonic)
     frames: asyncio.Queue[str | None] = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
     last_id: tuple[int, int] = (0, 0)

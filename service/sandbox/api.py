@@ -1,6 +1,6 @@
 """/api/sandbox/<connection_id>: inbound as a customer (or as the business's own phone, in a
-group, an edit, a revoke, a file), what that customer received, what was marked read and
-when "typing…" showed."""
+group, an edit, a revoke, a file), a group renamed, what that customer received, what was
+marked read and when "typing…" showed."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import uuid
 from typing import Any
 
 from sanic import Blueprint, Request
-from sanic.response import HTTPResponse
+from sanic.response import HTTPResponse, empty
 
 from bot.channel import InboundMessage, MediaRef
 from bot.sandbox import SandboxChannel
@@ -25,6 +25,7 @@ from service.media import clean_filename, clean_mime, remove_media, store_media
 from service.openapi import documented
 from service.pipeline import is_group_jid
 from service.sandbox.schemas import (
+    SandboxGroupRenamed,
     SandboxInbound,
     SandboxMarkedRead,
     SandboxMedia,
@@ -137,6 +138,7 @@ async def sandbox_inbound(
         group=body.group,
         edit_of=body.edit_of,
         revoke_of=body.revoke_of,
+        group_subject=body.group_subject,
     )
     await channels.on_message(inbound)
     wanted = body.edit_of or body.revoke_of or inbound.channel_message_id
@@ -145,6 +147,23 @@ async def sandbox_inbound(
         # Dropped (a group the connection ignores) or a changing event: keep no orphan file.
         remove_media(request.app.ctx.settings.effective_media_dir, media.path)
     return respond(SandboxReceived(message_id=stored["id"] if stored else None, duplicate=False))
+
+
+@bp.post("/<connection_id:int>/group-renamed")
+@documented(body=SandboxGroupRenamed, status=204)
+@requires()
+async def sandbox_group_renamed(
+    request: Request, principal: Principal, connection_id: int
+) -> HTTPResponse:
+    """Somebody renames a group: the group's contact takes the new name, unless a person
+    named it by hand."""
+    connection = await _sandbox_connection(principal, connection_id)
+    body = parse_body(request, SandboxGroupRenamed)
+    if not is_group_jid(body.group):
+        raise InvalidFields({"group": "is not a group's JID (digits@g.us)"})
+    channel = await request.app.ctx.channels.sandbox(connection.id)
+    await channel.rename_group(body.group, body.subject)
+    return empty()
 
 
 async def _stored(connection_id: int, channel_message_id: str) -> dict[str, Any] | None:

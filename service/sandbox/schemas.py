@@ -11,6 +11,7 @@ from service.http import StrictModel
 from service.tickets.schemas import MediaOut
 
 __all__ = [
+    "SandboxGroupRenamed",
     "SandboxInbound",
     "SandboxMarkedRead",
     "SandboxMedia",
@@ -36,7 +37,8 @@ class SandboxMedia(StrictModel):
 class SandboxInbound(StrictModel):
     """What a simulated customer writes; the optional fields simulate the rest of WhatsApp:
     a message sent from the business's own phone (`from_me`, `from` is then the customer),
-    in a group (`group`: its JID, `from`: who wrote), an edit or a revoke of an earlier
+    in a group (`group`: its JID, `from`: who wrote, `group_subject`: the group's name as
+    WhatsApp tells a channel on the group's first message), an edit or a revoke of an earlier
     message (by its channel id), a reply quoting one (`reply_to`), a file (`media`)."""
 
     model_config = ConfigDict(populate_by_name=True)
@@ -50,6 +52,9 @@ class SandboxInbound(StrictModel):
     from_me: bool = False
     group: str | None = Field(
         default=None, max_length=32, description="a group's JID, e.g. 120363025246125244@g.us"
+    )
+    group_subject: str | None = Field(
+        default=None, min_length=1, max_length=200, description="the group's name (its subject)"
     )
     edit_of: str | None = Field(
         default=None, min_length=1, max_length=128, description="channel id of the edited message"
@@ -66,9 +71,18 @@ class SandboxInbound(StrictModel):
     def _says_something(self) -> Self:
         if self.edit_of is not None and self.revoke_of is not None:
             raise ValueError("edit_of and revoke_of cannot go together")
+        if self.group_subject is not None and self.group is None:
+            raise ValueError("group_subject is a group's: give its group")
         if not self.text and self.media is None and self.revoke_of is None:
             raise ValueError("text is required unless the message is a file or a revoke")
         return self
+
+
+class SandboxGroupRenamed(StrictModel):
+    """Somebody renames a group the simulated number is in."""
+
+    group: str = Field(max_length=32, description="the group's JID, e.g. 120363025246125244@g.us")
+    subject: str = Field(min_length=1, max_length=200, description="the group's new name")
 
 
 class SandboxReceived(BaseModel):

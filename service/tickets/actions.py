@@ -40,7 +40,12 @@ from service.tickets.models import (
     Ticket,
     TicketStatus,
 )
-from service.tickets.service import get_visible_ticket, get_writable_ticket, message_out
+from service.tickets.service import (
+    get_visible_ticket,
+    get_writable_ticket,
+    message_out,
+    sees_unqueued,
+)
 from service.users.models import User
 
 __all__ = [
@@ -102,9 +107,10 @@ async def accept_ticket(
         if not actor.sees_all_tickets:
             # An agent of the ticket's queue learns that a colleague took it first (409); one
             # outside the queue sees nothing of it (404), or is refused their own (403).
-            of_my_queue = queue_id is not None and await _in_queue(
-                actor.company_id, user_id, queue_id
-            )
+            if queue_id is not None:
+                of_my_queue = await _in_queue(actor.company_id, user_id, queue_id)
+            else:  # the fallback queue's agents take the tickets without a queue
+                of_my_queue = await sees_unqueued(actor)
             if not of_my_queue:
                 if ticket.user_id != user_id:  # type: ignore[attr-defined]
                     raise NotFound(f"Ticket {ticket_id} not found")

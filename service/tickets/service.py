@@ -10,6 +10,7 @@ from tortoise.queryset import QuerySet
 
 from service.auth.tokens import Principal
 from service.campaigns.models import Campaign
+from service.companies.service import get_company_settings
 from service.contacts.models import Contact
 from service.errors import Conflict, NotFound
 from service.http import Page, PageQuery, paginate
@@ -26,12 +27,14 @@ from service.tickets.schemas import (
 )
 
 __all__ = [
+    "agent_queue_ids",
     "get_visible_ticket",
     "get_writable_ticket",
     "media_url",
     "message_out",
     "messages_out",
     "messages_page",
+    "sees_unqueued",
     "ticket_out",
     "tickets_out",
     "tickets_page",
@@ -41,11 +44,44 @@ __all__ = [
 _NOT_DIGITS = re.compile(r"\D+")
 
 
-def visible_tickets(*, principal: Principal) -> QuerySet[Ticket]:
+async def sees_unqueued(principal: Principal) -> bool:
+    """Whether the agent sees the pending tickets without a queue: they belong to the
+    company's fallback queue, where such tickets are headed (the bot hands off there, and
+    service.scheduler moves the older ones there)."""
+    if principal.user_id is None:
+        return False
+    settings = await get_company_settings(company_id=principal.company_id)
+    if settings.fallback_queue_id is None:
+        return False
+    return await (
+        scoped(Queue, principal.company_id)
+        .filter(id=settings.fallback_queue_id, users__id=principal.user_id)
+        .exists()
+    )
+
+
+async def agent_queue_ids(principal: Principal) -> frozenset[int | None]:
+    """The queues whose pending tickets the agent sees, None among them for the tickets
+    without a queue (see `sees_unqueued`); the realtime hub judges events by it."""
+    if principal.sees_all_tickets or principal.user_id is None:
+        return frozenset()
+    ids = await (
+        scoped(Queue, principal.company_id)
+        .filter(users__id=principal.user_id)
+        .values_list("id", flat=True)
+    )
+    queue_ids: set[int | None] = {int(str(i)) for i in ids}
+    if await sees_unqueued(principal):
+        queue_ids.add(None)
+    return frozenset(queue_ids)
+
+
+async def visible_tickets(*, principal: Principal) -> QuerySet[Ticket]:
     """The tickets the caller may see: admins and supervisors (and API tokens) all of their
     company; an agent the pending tickets of their queues and the tickets assigned to them
-    (open, or closed ones they handled). A ticket without a queue reaches an agent only by
-    being assigned to them."""
+    (open, or closed ones they handled). A pending ticket without a queue is seen by the
+    agents of the company's fallback queue; otherwise a ticket without a queue reaches an
+    agent only by being assigned to them."""
     query = scoped(Ticket, principal.company_id)
     if principal.sees_all_tickets:
         return query
@@ -54,9 +90,10 @@ def visible_tickets(*, principal: Principal) -> QuerySet[Ticket]:
     my_queues = Subquery(
         scoped(Queue, principal.company_id).filter(users__id=principal.user_id).values("id")
     )
-    return query.filter(
-        Q(user_id=principal.user_id) | Q(status=TicketStatus.pending, queue_id__in=my_queues)
-    )
+    seen = Q(user_id=principal.user_id) | Q(status=TicketStatus.pending, queue_id__in=my_queues)
+    if await sees_unqueued(principal):
+        seen |= Q(status=TicketStatus.pending, queue_id__isnull=True)
+    return query.filter(seen)
 
 
 async def get_visible_ticket(*, principal: Principal, ticket_id: int, lock: bool = False) -> Ticket:
@@ -64,7 +101,7 @@ async def get_visible_ticket(*, principal: Principal, ticket_id: int, lock: bool
     company's ticket), so that ids reveal nothing."""
     if not id_in_range(Ticket, ticket_id):
         raise NotFound(f"Ticket {ticket_id} not found")
-    query = visible_tickets(principal=principal).filter(id=ticket_id)
+    query = (await visible_tickets(principal=principal)).filter(id=ticket_id)
     if lock:
         query = query.select_for_update()
     ticket = await query.first()
@@ -89,7 +126,7 @@ async def get_writable_ticket(
 
 async def tickets_page(*, principal: Principal, args: TicketQuery) -> Page:
     """One page of the tickets the caller sees, newest first, filtered as asked."""
-    query = visible_tickets(principal=principal)
+    query = await visible_tickets(principal=principal)
     if args.status is not None:
         query = query.filter(status=args.status)
     if args.queue_id is not None:

@@ -38,6 +38,8 @@ class FakeGo:
     send_error: str = ""
     downloads: dict[str, bytes] = field(default_factory=dict)
     lid_numbers: dict[str, str] = field(default_factory=dict)
+    group_subjects: dict[str, str] = field(default_factory=dict)  # group's user part → subject
+    group_info_calls: list[str] = field(default_factory=list)
     pairing_code: str = "ABCD-1234"
     sent: list[Sent] = field(default_factory=list)
     uploads: list[tuple[bytes, int]] = field(default_factory=list)
@@ -113,6 +115,16 @@ class FakeGo:
             model = N.GetJIDFromStoreReturnFunction(Jid=build_jid(number))
         return model.SerializePartialToString()
 
+    async def GetGroupInfo(self, uuid: bytes, jid: bytes, _n: int) -> bytes:
+        group = N.JID.FromString(jid).User
+        self.group_info_calls.append(group)
+        subject = self.group_subjects.get(group)
+        if subject is None:
+            model = N.GetGroupInfoReturnFunction(Error="info query returned status 404")
+        else:
+            model = N.GetGroupInfoReturnFunction(GroupInfo=group_info(group, subject))
+        return model.SerializePartialToString()
+
     async def PairPhone(self, uuid: bytes, payload: bytes, _n: int) -> bytes:
         self.paired_phones.append(N.PairPhoneParams.FromString(payload).phone)
         return N.PairPhoneReturnFunction(Code=self.pairing_code).SerializePartialToString()
@@ -166,6 +178,57 @@ def client_factory(go: FakeGo) -> Any:
         return client
 
     return make
+
+
+def group_name(subject: str) -> Any:
+    return N.GroupName(Name=subject, NameSetAt=1767225600, NameSetBy=EMPTY_JID)
+
+
+def group_info(group: str, subject: str) -> Any:
+    """A complete `GroupInfo`, as whatsmeow's GetGroupInfo answers (every field is required)."""
+    info = N.GroupInfo(
+        OwnerJID=EMPTY_JID,
+        JID=build_jid(group, "g.us"),
+        OwnerPN=EMPTY_JID,
+        GroupName=group_name(subject),
+        GroupTopic=N.GroupTopic(
+            Topic="", TopicID="", TopicSetAt=0, TopicSetBy=EMPTY_JID, TopicDeleted=False
+        ),
+        GroupLocked=N.GroupLocked(isLocked=False),
+        GroupAnnounce=N.GroupAnnounce(IsAnnounce=False, AnnounceVersionID=""),
+        GroupEphemeral=N.GroupEphemeral(IsEphemeral=False, DisappearingTimer=0),
+        GroupIncognito=N.GroupIncognito(IsIncognito=False),
+        GroupParent=N.GroupParent(IsParent=False, DefaultMembershipApprovalMode=""),
+        GroupLinkedParent=N.GroupLinkedParent(LinkedParentJID=EMPTY_JID),
+        GroupIsDefaultSub=N.GroupIsDefaultSub(IsDefaultSubGroup=False),
+        GroupCreated=1767225600,
+        ParticipantVersionID="",
+    )
+    assert info.IsInitialized()
+    return info
+
+
+def group_info_event(group: str, *, subject: str | None = None, topic: str | None = None) -> Any:
+    """whatsmeow's GroupInfo event: a new subject (`Name`), or a new description (`Topic`)."""
+    event = N.GroupInfoEvent(
+        JID=build_jid(group, "g.us"),
+        Notify="",
+        Sender=build_jid("5511987654321"),
+        Timestamp=1767225600,
+        PrevParticipantsVersionID="",
+        ParticipantVersionID="",
+        JoinReason="",
+    )
+    if subject is not None:
+        event.Name.CopyFrom(group_name(subject))
+    if topic is not None:
+        event.Topic.CopyFrom(
+            N.GroupTopic(
+                Topic=topic, TopicID="t1", TopicSetAt=0, TopicSetBy=EMPTY_JID, TopicDeleted=False
+            )
+        )
+    assert event.IsInitialized()
+    return event
 
 
 def message_event(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.channel import InboundMessage, Receipt, StateChange
+from bot.channel import GroupRenamed, InboundMessage, Receipt, StateChange
 
 
 class Recorder:
@@ -10,6 +10,7 @@ class Recorder:
         self.messages: list[InboundMessage] = []
         self.receipts: list[Receipt] = []
         self.states: list[StateChange] = []
+        self.renames: list[GroupRenamed] = []
 
     async def on_message(self, message: InboundMessage) -> None:
         self.messages.append(message)
@@ -19,3 +20,6 @@ class Recorder:
 
     async def on_state(self, change: StateChange) -> None:
         self.states.append(change)
+
+    async def on_group_renamed(self, change: GroupRenamed) -> None:
+        self.renames.append(change)

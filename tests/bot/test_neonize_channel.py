@@ -19,13 +19,19 @@ from neonize.utils.enum import MediaType
 from bot.channel import (
     ChannelUnavailable,
     ConnectionState,
+    GroupRenamed,
     InboundMessage,
     MediaRef,
     OutboundMessage,
     SendFailed,
 )
 from bot.neonize_channel import NeonizeChannel, parse_jid
-from tests.bot.neonize_fakes import FakeGo, client_factory, message_event
+from tests.bot.neonize_fakes import (
+    FakeGo,
+    client_factory,
+    group_info_event,
+    message_event,
+)
 from tests.bot.recorder import Recorder
 
 CUSTOMER = "5511987654321"
@@ -328,6 +334,45 @@ async def test_group_message_names_the_group_and_the_participant(wa: Harness) ->
     got = await wa.one(E2E.Message(conversation="bom dia"), group="120363025246125244")
     assert got.group == "120363025246125244@g.us"
     assert got.sender == f"+{CUSTOMER}"
+
+
+GROUP_USER = "120363025246125244"
+
+
+async def test_a_group_s_first_message_brings_its_subject_asked_once(wa: Harness) -> None:
+    wa.go.group_subjects[GROUP_USER] = "Clientes VIP"
+    first = await wa.one(E2E.Message(conversation="bom dia"), group=GROUP_USER)
+    second = await wa.one(E2E.Message(conversation="tudo bem?"), group=GROUP_USER)
+    assert first.group_subject == "Clientes VIP"
+    assert second.group_subject is None  # the service has it: not asked on every message
+    assert wa.go.group_info_calls == [GROUP_USER]
+    # Reconnected: renames missed meanwhile are caught by asking again.
+    wa.go.emit(N.Connected(status=True))
+    await settle(wa.channel)
+    third = await wa.one(E2E.Message(conversation="voltei"), group=GROUP_USER)
+    assert third.group_subject == "Clientes VIP"
+    assert wa.go.group_info_calls == [GROUP_USER, GROUP_USER]
+    chat = await wa.one(E2E.Message(conversation="oi"))
+    assert chat.group_subject is None
+    assert wa.go.group_info_calls == [GROUP_USER, GROUP_USER]  # not for a customer's chat
+
+
+async def test_a_group_without_info_still_delivers_its_message(
+    wa: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="atende.whatsapp"):
+        got = await wa.one(E2E.Message(conversation="bom dia"), group=GROUP_USER)
+    assert (got.group, got.group_subject) == (f"{GROUP_USER}@g.us", None)
+    assert "no subject for group" in caplog.text
+
+
+async def test_a_new_subject_is_reported_as_a_rename_and_other_changes_are_not(
+    wa: Harness,
+) -> None:
+    wa.go.emit(group_info_event(GROUP_USER, topic="Regras: sem spam"))
+    wa.go.emit(group_info_event(GROUP_USER, subject="Clientes Ouro"))
+    await settle(wa.channel)
+    assert wa.events.renames == [GroupRenamed(7, f"{GROUP_USER}@g.us", "Clientes Ouro")]
 
 
 async def test_a_message_sent_from_the_business_phone(wa: Harness) -> None:

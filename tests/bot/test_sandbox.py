@@ -10,6 +10,7 @@ from bot.channel import (
     Channel,
     ChannelUnavailable,
     ConnectionState,
+    GroupRenamed,
     OutboundMessage,
     SendFailed,
 )
@@ -32,6 +33,19 @@ async def test_a_customer_message_reaches_the_service() -> None:
     again = await channel.deliver(sender="+5511987654321", text="oi", message_id="fixed")
     assert again.channel_message_id == "fixed"
     assert sent.channel_message_id != again.channel_message_id
+
+
+async def test_a_group_message_brings_the_subject_and_a_rename_is_reported() -> None:
+    channel = SandboxChannel(7)
+    events = Recorder()
+    await channel.start(events)
+    group = "120363025246125244@g.us"
+    sent = await channel.deliver(
+        sender="+5511987654321", text="oi", group=group, group_subject="Clientes VIP"
+    )
+    assert (sent.group, sent.group_subject) == (group, "Clientes VIP")
+    await channel.rename_group(group, "Clientes Ouro")
+    assert events.renames == [GroupRenamed(7, group, "Clientes Ouro")]
 
 
 async def test_sends_are_recorded_per_number_and_acknowledged() -> None:

@@ -140,7 +140,7 @@ async def test_asking_for_a_human_out_of_hours_gets_the_out_of_hours_message() -
     chat = Chat(company(), now=sao_paulo(4, 10))
     result = await chat.send("quero um atendente")
     assert result.messages == [OUT_OF_HOURS]
-    assert actions(result) == [Handoff(None)]
+    assert actions(result) == [Handoff(1)]  # no queue chosen: the connection's default one
 
 
 async def test_without_queues_out_of_hours_the_ticket_still_waits() -> None:

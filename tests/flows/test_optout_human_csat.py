@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from flows.builtin.csat import answers_question
 from flows.context import BotConfig
 from flows.events import Handoff, OptIn, OptOut, RateTicket, SlotSet
 from flows.texts import DEFAULT_TEXTS
@@ -78,11 +79,18 @@ HUMAN = (
 
 @pytest.mark.parametrize("text", ["atendente", "Quero falar com um ATENDENTE!", "humano", "agent"])
 async def test_a_human_keyword_hands_over_at_once(text: str) -> None:
-    chat = Chat(company())
+    chat = Chat(company(fallback_queue_id=3))
     result = await chat.send(text)
     assert result.messages == [HUMAN]
-    assert actions(result) == [Handoff(None)]
+    assert actions(result) == [Handoff(3)]  # no queue chosen: the fallback queue, not limbo
     assert chat.state["step"] is None
+
+
+async def test_a_human_keyword_without_a_fallback_queue_goes_to_the_default_queue() -> None:
+    chat = Chat(company())
+    await chat.send("oi")
+    result = await chat.send("atendente")
+    assert actions(result) == [Handoff(1)]  # the connection's first queue
 
 
 async def test_a_human_keyword_inside_a_queue_menu_hands_over_to_that_queue() -> None:
@@ -100,7 +108,7 @@ async def test_human_keywords_are_words_and_configurable() -> None:
     result = await chat.send("atendente")
     assert actions(result) == []  # not a keyword of this company: a miss
     result = await chat.send("quero FALAR com péssoa")
-    assert actions(result) == [Handoff(None)]
+    assert actions(result) == [Handoff(1)]
     chat = Chat(company(human_keywords=("operador",)))
     await chat.send("oi")
     assert actions(await chat.send("operadores")) == []
@@ -124,7 +132,17 @@ def rating_chat(**conversation: Any) -> Chat:
 
 @pytest.mark.parametrize(
     ("text", "rating"),
-    [("5", 5), (" 1 ", 1), ("4/5", 4), ("nota 3", 3), ("2 estrelas", 2), ("⭐⭐⭐⭐", 4)],
+    [
+        ("5", 5),
+        (" 1 ", 1),
+        ("4/5", 4),
+        ("nota 3", 3),
+        ("nota 4", 4),
+        ("Nota: 4", 4),
+        ("nota 4?", 4),
+        ("2 estrelas", 2),
+        ("⭐⭐⭐⭐", 4),
+    ],
 )
 async def test_a_rating_is_stored_and_thanked(text: str, rating: int) -> None:
     chat = rating_chat()
@@ -143,6 +161,15 @@ async def test_an_invalid_rating_is_asked_again_once_then_the_question_ends() ->
     assert result.messages == []
     assert actions(result) == []
     assert chat.state == {"awaiting_rating": False, "csat_tries": 0}
+
+
+@pytest.mark.parametrize("text", ["7", "valeu, obrigado!", "nota 7"])
+def test_a_first_invalid_answer_belongs_to_the_question_a_second_does_not(text: str) -> None:
+    asked = {"awaiting_rating": True, "csat_tries": 0}
+    assert answers_question(asked, text)  # asked again once, on the closed ticket
+    asked_again = {"awaiting_rating": True, "csat_tries": 1}
+    assert not answers_question(asked_again, text)  # the question lapses: a new conversation
+    assert answers_question(asked_again, "nota 4")  # a rating always answers it
 
 
 async def test_while_awaiting_a_rating_no_triage_or_handoff_happens_but_optout_works() -> None:

@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
+from flows.builtin.triage import MENU_END
 from flows.context import BotConfig, QueueInfo
-from flows.events import Handoff, SetQueue, SlotSet
+from flows.events import CloseTicket, Handoff, SetQueue, SlotSet
 from flows.spec import validate_options_tree
 from flows.texts import DEFAULT_TEXTS
 from tests.flows.test_engine import Chat, actions
@@ -73,26 +74,26 @@ def company(**overrides: Any) -> BotConfig:
 async def test_first_message_gets_the_greeting_and_the_numbered_queue_menu() -> None:
     chat = Chat(company())
     result = await chat.send("oi")
-    assert result.messages == ["Boa tarde, Maria! Bem-vindo à ACME.", MENU]
+    assert result.messages == ["Bom dia, Maria! Bem-vindo à ACME.", MENU]
     assert actions(result) == []
     assert result.state["step"] == "Triage:menu"
 
 
 async def test_without_a_connection_greeting_the_default_welcome_is_used() -> None:
     result = await Chat(company(connection_greeting="")).send("oi")
-    assert result.messages == ["Boa tarde, Maria! Seja bem-vindo(a).", MENU]
+    assert result.messages == ["Bom dia, Maria! Seja bem-vindo(a).", MENU]
 
 
 async def test_with_one_queue_the_customer_goes_straight_to_it() -> None:
     chat = Chat(company(queues=(SUPPORT,)))
     result = await chat.send("oi")
-    assert result.messages == ["Boa tarde, Maria! Bem-vindo à ACME.", "Oi Maria, aqui é o Suporte."]
+    assert result.messages == ["Bom dia, Maria! Bem-vindo à ACME.", "Oi Maria, aqui é o Suporte."]
     assert actions(result) == [Handoff(1)]
 
 
 async def test_with_no_queue_the_ticket_waits_without_one() -> None:
-    result = await Chat(company(queues=())).send("oi")
-    assert result.messages[0] == "Boa tarde, Maria! Bem-vindo à ACME."
+    result = await Chat(company(queues=(), fallback_queue_id=None)).send("oi")
+    assert result.messages[0] == "Bom dia, Maria! Bem-vindo à ACME."
     assert "protocolo: 20260302-0001" in result.messages[1].casefold()
     assert actions(result) == [Handoff(None)]
 
@@ -136,11 +137,23 @@ async def test_a_miss_gets_didnt_understand_and_the_menu_again_then_the_fallback
     assert chat.conversation.ticket_status == "pending"
 
 
-async def test_without_a_fallback_queue_the_ticket_waits_without_one() -> None:
-    chat = Chat(company(fallback_queue_id=None, triage_max_misses=1))
+async def test_without_a_fallback_queue_the_connections_default_queue_gets_the_ticket() -> None:
+    chat = Chat(company(fallback_queue_id=None, triage_max_misses=1, queues=(FINANCE, SUPPORT)))
     await chat.send("oi")
     result = await chat.send("nada a ver")
-    assert actions(result) == [Handoff(None)]
+    assert actions(result) == [Handoff(FINANCE.id)]  # the connection's first queue
+
+
+async def test_with_no_queue_on_the_connection_the_fallback_queue_gets_the_ticket() -> None:
+    result = await Chat(company(queues=(), fallback_queue_id=7)).send("oi")
+    assert actions(result) == [Handoff(7)]
+
+
+def test_a_handoff_with_no_queue_chosen_goes_to_the_fallback_then_the_default_queue() -> None:
+    assert company(fallback_queue_id=2).handoff_queue_id(None) == 2
+    assert company(fallback_queue_id=2).handoff_queue_id(3) == 3
+    assert company(fallback_queue_id=None).handoff_queue_id(None) == SUPPORT.id
+    assert company(fallback_queue_id=None, queues=()).handoff_queue_id(None) is None
 
 
 async def test_hash_and_zero_on_the_main_menu_show_it_again_without_a_miss() -> None:
@@ -219,17 +232,29 @@ async def test_zero_at_the_top_of_a_queue_menu_and_hash_anywhere_go_to_the_main_
     assert actions(result) == [Handoff(1)]
 
 
-async def test_end_option_sends_its_message_and_hands_off_to_the_current_queue() -> None:
+async def test_end_option_sends_its_message_as_the_farewell_and_closes_the_ticket() -> None:
     chat = await finance_chat()
     result = await chat.send("1")
     assert result.messages == ["Gerando a segunda via."]
-    assert actions(result) == [Handoff(2)]
+    assert actions(result) == [CloseTicket(MENU_END)]
+    assert chat.conversation.ticket_status == "closed"
+    assert chat.state["step"] is None
+    assert not chat.state.get("awaiting_rating")  # nobody handled it: no rating question
+
+
+async def test_an_end_option_without_a_message_says_the_default_farewell() -> None:
+    chat = await finance_chat()
+    await chat.send("2")
+    await chat.send("3")
+    result = await chat.send("1")
+    assert result.messages == [PT["menu_end"].replace("{{protocol}}", "20260302-0001")]
+    assert actions(result) == [CloseTicket("menu_end")]
 
 
 async def test_an_option_may_be_chosen_by_its_title() -> None:
     chat = await finance_chat()
     result = await chat.send("segunda via")
-    assert actions(result) == [Handoff(2)]
+    assert actions(result) == [CloseTicket(MENU_END)]
 
 
 async def test_human_option_hands_off_now() -> None:

@@ -151,3 +151,32 @@ async def test_hidden_ticket_stays_unchanged_for_an_agent(
     agent = await agent_in(tenant, queue_a)
     ticket = await make_ticket(tenant, queue=queue_b)
     await assert_hidden(client, ticket, agent.headers)
+
+
+async def test_pending_tickets_without_a_queue_are_shown_to_the_fallback_queues_agents(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    from service.auth.tokens import Principal
+    from service.realtime.events import ticket_audience
+    from service.realtime.hub import may_see
+    from service.tickets.service import agent_queue_ids
+
+    fallback, other = await make_queue(tenant), await make_queue(tenant)
+    fallback_agent = await agent_in(tenant, fallback)
+    other_agent = await agent_in(tenant, other)
+    patched = await client.patch(
+        "/api/settings", json={"fallback_queue_id": fallback.id}, headers=tenant.headers
+    )
+    assert patched.status_code == 200, patched.text
+    no_queue = await make_ticket(tenant)
+    assert no_queue.id in await listed(client, fallback_agent.headers, status="pending")
+    assert no_queue.id not in await listed(client, other_agent.headers)
+    await assert_hidden(client, no_queue, other_agent.headers)
+    # Live updates match the list: the hub judges the ticket's events the same way.
+    for member, sees in ((fallback_agent, True), (other_agent, False)):
+        principal = Principal(company_id=tenant.company.id, role=Role.agent, user_id=member.user.id)
+        queue_ids = await agent_queue_ids(principal)
+        assert may_see(principal, queue_ids, ticket_audience(no_queue)) is sees
+    accepted = await client.post(f"{URL}/{no_queue.id}/accept", headers=fallback_agent.headers)
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["user_id"] == fallback_agent.user.id

@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+import pytest
 
 from bot.channel import Receipt
 from bot.sandbox import SandboxChannel
@@ -265,18 +266,31 @@ async def test_options_walk_back_main_menu_and_forward_to_another_queue(
     assert ticket.queue_id == setup["financeiro"]  # type: ignore[attr-defined]
 
 
-async def test_an_end_option_leaves_the_ticket_pending_in_the_current_queue(
+async def test_an_end_option_closes_the_ticket_with_its_message_as_the_farewell(
     client: httpx.AsyncClient, tenant: Tenant
 ) -> None:
     setup = await _with_options(client, tenant)
+    await _settings(client, tenant, csat_enabled=True)
     connection_id = setup["connection_id"]
     await _write(client, tenant, connection_id, "oi")
     await _write(client, tenant, connection_id, "suporte")
-    assert await _write(client, tenant, connection_id, "3") == ["Até logo!"]
+    assert await _write(client, tenant, connection_id, "3") == ["Até logo!"]  # no rating asked
     ticket = await _ticket(connection_id)
-    assert ticket.status is TicketStatus.pending
+    assert ticket.status is TicketStatus.closed
+    assert ticket.closed_at is not None
     assert ticket.queue_id == setup["suporte"]  # type: ignore[attr-defined]
-    assert await _write(client, tenant, connection_id, "1") == []  # the bot has ended
+    assert not ticket.flow_state.get("awaiting_rating")
+    history = await client.get(f"/api/tickets/{ticket.id}/history", headers=tenant.headers)
+    assert history.status_code == 200, history.text
+    [closed] = [line for line in history.json()["items"] if line["kind"] == "closed"]
+    assert closed["reason"] == "menu_end"
+    assert closed["actor"]["kind"] == "bot"
+    # The conversation is over: the next message is a new one, greeted anew.
+    assert await _write(client, tenant, connection_id, "oi") == [
+        "Olá Maria!",
+        _menu("Suporte", "Financeiro"),
+    ]
+    assert (await _ticket(connection_id)).id != ticket.id
 
 
 async def test_a_nested_end_option_and_a_miss_in_a_submenu(
@@ -290,7 +304,7 @@ async def test_a_nested_end_option_and_a_miss_in_a_submenu(
     assert await _write(client, tenant, connection_id, "xyz") == [PT["not_understood"], INTERNET]
     assert await _write(client, tenant, connection_id, "1") == ["Reinicie o modem."]
     ticket = await _ticket(connection_id)
-    assert ticket.status is TicketStatus.pending
+    assert ticket.status is TicketStatus.closed
     assert ticket.queue_id == setup["suporte"]  # type: ignore[attr-defined]
 
 
@@ -382,7 +396,8 @@ async def test_human_keyword_at_the_menu_and_inside_a_queue(
     notice = PT["human_handoff"].replace("{{first_name}}", "Maria")
     assert answer == [notice.replace("{{protocol}}", str(ticket.id))]
     assert ticket.status is TicketStatus.pending
-    assert ticket.queue_id is None  # type: ignore[attr-defined]
+    # No queue chosen and no fallback queue: the connection's default (first) queue.
+    assert ticket.queue_id == setup["suporte"]  # type: ignore[attr-defined]
 
     company = await make_tenant(client)
     other = await _with_options(client, company)
@@ -395,6 +410,21 @@ async def test_human_keyword_at_the_menu_and_inside_a_queue(
     assert answer == [notice.replace("{{protocol}}", str(ticket.id))]
     assert ticket.status is TicketStatus.pending
     assert ticket.queue_id == other["suporte"]  # type: ignore[attr-defined]
+
+
+async def test_atendente_at_the_main_menu_goes_to_the_fallback_queue_its_agents_see(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    setup = await _setup(client, tenant)
+    await _settings(client, tenant, fallback_queue_id=setup["financeiro"])
+    agent = await _agent_of(client, tenant, setup["financeiro"])
+    await _write(client, tenant, setup["connection_id"], "oi")
+    await _write(client, tenant, setup["connection_id"], "atendente")
+    ticket = await _ticket(setup["connection_id"])
+    assert ticket.status is TicketStatus.pending
+    assert ticket.queue_id == setup["financeiro"]  # type: ignore[attr-defined]
+    seen = await client.get("/api/tickets", params={"status": "pending"}, headers=agent.headers)
+    assert [t["id"] for t in seen.json()["items"]] == [ticket.id]
 
 
 # Agents see it -------------------------------------------------------------------------------
@@ -462,11 +492,29 @@ async def test_after_closing_the_rating_is_stored(
     assert await Ticket.filter(connection_id=setup["connection_id"]).count() == 2
 
 
-async def test_a_non_rating_answer_starts_a_new_ticket(
+@pytest.mark.parametrize("invalid", ["7", "valeu, obrigado!"])
+async def test_an_invalid_rating_is_asked_again_once_then_nota_4_counts(
+    client: httpx.AsyncClient, tenant: Tenant, invalid: str
+) -> None:
+    setup, ticket_id, _ = await _closed_by_agent(client, tenant)
+    # Not a brand-new ticket with the greeting: the question again, on the closed ticket.
+    assert await _write(client, tenant, setup["connection_id"], invalid) == [PT["csat_invalid"]]
+    assert await Ticket.filter(connection_id=setup["connection_id"]).count() == 1
+    answer = await _write(client, tenant, setup["connection_id"], "nota 4")
+    assert answer == [PT["csat_thanks"].replace("{{first_name}}", "Maria")]
+    rated = await Ticket.get(id=ticket_id)
+    assert rated.rating == 4
+    assert rated.status is TicketStatus.closed
+    assert await Ticket.filter(connection_id=setup["connection_id"]).count() == 1
+
+
+async def test_a_second_non_rating_answer_lets_the_question_go_and_starts_a_new_ticket(
     client: httpx.AsyncClient, tenant: Tenant
 ) -> None:
     setup, ticket_id, _ = await _closed_by_agent(client, tenant)
-    text = "obrigado, tenho outra dúvida"
+    first = await _write(client, tenant, setup["connection_id"], "obrigado")
+    assert first == [PT["csat_invalid"]]
+    text = "tenho outra dúvida"
     answer = await _write(client, tenant, setup["connection_id"], text)
     assert answer == ["Olá Maria!", _menu("Suporte", "Financeiro")]
     old = await Ticket.get(id=ticket_id)

@@ -8,6 +8,7 @@ const TEXTS = {
   submenu_header: ["Above a submenu", "Acima de um submenu", "Encima de un submenú"],
   not_understood: ["Answer not understood", "Resposta não entendida", "Respuesta no entendida"],
   fallback: ["Handing over after wrong answers", "Encaminhamento após respostas erradas", "Derivación tras respuestas erróneas"],
+  menu_end: ["Closing from a menu option", "Encerramento por opção do menu", "Cierre desde una opción del menú"],
   queue_chosen: ["Queue chosen", "Fila escolhida", "Cola elegida"],
   waiting: ["Waiting for an agent", "Aguardando um atendente", "Esperando a un agente"],
   out_of_hours: ["Out of hours", "Fora do horário", "Fuera de horario"],
