@@ -3,15 +3,36 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from datetime import UTC
-from typing import Any
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from flows.context import BotConfig, Conversation, Language
 
-__all__ = ["DEFAULT_TEXTS", "TEXT_KEYS", "VARIABLES", "greeting_for", "render", "say", "text_for"]
+__all__ = [
+    "CONTACT_VARIABLES",
+    "CUSTOM_PREFIX",
+    "DEFAULT_TEXTS",
+    "TEXT_KEYS",
+    "VARIABLES",
+    "fill",
+    "greeting_at",
+    "greeting_for",
+    "render",
+    "say",
+    "text_for",
+    "unknown_variable_message",
+    "unknown_variables",
+    "variables_in",
+]
 
+# What the bot's texts and quick replies may use (a conversation is there to fill them).
 VARIABLES = ("name", "first_name", "queue", "agent", "protocol", "greeting")
+# What campaigns and scheduled messages may use: no conversation, the contact's own fields,
+# `{{custom.key}}` included.
+CONTACT_VARIABLES = ("name", "first_name", "number", "greeting")
+CUSTOM_PREFIX = "custom."
 
 DEFAULT_TEXTS: Mapping[Language, Mapping[str, str]] = {
     "pt-BR": {
@@ -42,6 +63,7 @@ DEFAULT_TEXTS: Mapping[Language, Mapping[str, str]] = {
         "csat_invalid": "Por favor, responda com um número de 1 a 5.",
         "back_hint": "0 - Voltar",
         "main_menu_hint": "# - Menu principal",
+        "menu_end": "Atendimento encerrado. Obrigado pelo contato! Protocolo: {{protocol}}.",
     },
     "en": {
         "welcome": "{{greeting}}, {{first_name}}! Welcome.",
@@ -69,6 +91,7 @@ DEFAULT_TEXTS: Mapping[Language, Mapping[str, str]] = {
         "csat_invalid": "Please reply with a number from 1 to 5.",
         "back_hint": "0 - Back",
         "main_menu_hint": "# - Main menu",
+        "menu_end": "Conversation closed. Thank you for reaching out! Protocol: {{protocol}}.",
     },
     "es": {
         "welcome": "{{greeting}}, {{first_name}}! Bienvenido(a).",
@@ -97,6 +120,7 @@ DEFAULT_TEXTS: Mapping[Language, Mapping[str, str]] = {
         "csat_invalid": "Por favor, responde con un número del 1 al 5.",
         "back_hint": "0 - Volver",
         "main_menu_hint": "# - Menú principal",
+        "menu_end": "Atención finalizada. ¡Gracias por contactarnos! Protocolo: {{protocol}}.",
     },
 }
 
@@ -108,7 +132,14 @@ _GREETINGS: Mapping[Language, tuple[str, str, str]] = {
     "es": ("Buenos días", "Buenas tardes", "Buenas noches"),
 }
 
-_VARIABLE = re.compile(r"\{\{\s*(\w+)\s*\}\}")
+# One syntax for every template of the product: `{{ name }}`, `{{custom.key}}`.
+_VARIABLE = re.compile(r"\{\{\s*([\w.-]+)\s*\}\}")
+
+_UNKNOWN_VARIABLE: Mapping[Language, str] = {
+    "pt-BR": "Variável desconhecida: {{{{{name}}}}}. Use uma destas: {allowed}.",
+    "en": "Unknown variable: {{{{{name}}}}}. Use one of: {allowed}.",
+    "es": "Variable desconocida: {{{{{name}}}}}. Usa una de estas: {allowed}.",
+}
 
 
 def text_for(key: str, *, config: BotConfig) -> str:
@@ -119,16 +150,60 @@ def text_for(key: str, *, config: BotConfig) -> str:
     return defaults[key]
 
 
-def greeting_for(*, config: BotConfig, conversation: Conversation) -> str:
-    """ "Bom dia" (05-12h), "Boa tarde" (12-18h) or "Boa noite" in the company's time zone."""
-    zone = config.business_hours.zone if config.business_hours else UTC
-    hour = conversation.now.astimezone(zone).hour
-    morning, afternoon, evening = _GREETINGS.get(config.language, _GREETINGS["pt-BR"])
+def greeting_at(now: datetime, *, zone: ZoneInfo, language: Language) -> str:
+    """ "Bom dia" (05-12h), "Boa tarde" (12-18h) or "Boa noite" at `now` in `zone`."""
+    hour = now.astimezone(zone).hour
+    morning, afternoon, evening = _GREETINGS.get(language, _GREETINGS["pt-BR"])
     if 5 <= hour < 12:
         return morning
     if 12 <= hour < 18:
         return afternoon
     return evening
+
+
+def greeting_for(*, config: BotConfig, conversation: Conversation) -> str:
+    """The greeting in the conversation's queue's zone when its hours have one, else the
+    company's hours' zone, else the company's time zone: never UTC by accident."""
+    queue = config.queue(conversation.queue_id)
+    hours = queue.business_hours if queue and queue.business_hours else config.business_hours
+    zone = hours.zone if hours else ZoneInfo(config.timezone)
+    return greeting_at(conversation.now, zone=zone, language=config.language)
+
+
+def fill(
+    template: str, values: Mapping[str, str], *, missing: Literal["keep", "blank"] = "keep"
+) -> str:
+    """The product's one renderer: `template` with each ``{{variable}}`` found in `values`
+    replaced; one not found is kept as written, or blanked (`missing="blank"`: a campaign's
+    customer should never read "{{cidade}}" because one contact lacks that field)."""
+    if "{{" not in template:
+        return template
+    if missing == "blank":
+        return _VARIABLE.sub(lambda match: values.get(match.group(1), ""), template)
+    return _VARIABLE.sub(lambda match: values.get(match.group(1), match.group(0)), template)
+
+
+def variables_in(template: str) -> list[str]:
+    """The variable names `template` uses, in order, each once."""
+    return list(dict.fromkeys(match.group(1) for match in _VARIABLE.finditer(template)))
+
+
+def unknown_variables(template: str, allowed: Iterable[str], *, custom: bool = False) -> list[str]:
+    """The variables of `template` not in `allowed` (with `custom`, any `custom.key` is
+    allowed too); what a save refuses."""
+    known = set(allowed)
+    return [
+        name
+        for name in variables_in(template)
+        if name not in known and not (custom and name.startswith(CUSTOM_PREFIX))
+    ]
+
+
+def unknown_variable_message(name: str, allowed: Iterable[str], *, language: str) -> str:
+    """The 422 message naming an unknown variable, in `language` (pt-BR when unknown)."""
+    listed = ", ".join("{{" + known + "}}" for known in allowed)
+    template = _UNKNOWN_VARIABLE.get(language, _UNKNOWN_VARIABLE["pt-BR"])  # type: ignore[call-overload]
+    return str(template.format(name=name, allowed=listed))
 
 
 def render(
@@ -150,7 +225,7 @@ def render(
         "protocol": conversation.protocol,
         "greeting": greeting_for(config=config, conversation=conversation),
     }
-    return _VARIABLE.sub(lambda match: values.get(match.group(1), match.group(0)), template)
+    return fill(template, values)
 
 
 def say(

@@ -59,6 +59,7 @@ async def bot_config_for(*, connection_id: int) -> BotConfig:
         triage_max_misses=settings.triage_max_misses,
         fallback_queue_id=settings.fallback_queue_id,
         business_hours=settings.business_hours,
+        timezone=settings.timezone,
         out_of_hours_action=settings.out_of_hours_action,
         csat_enabled=settings.csat_enabled,
         texts=MappingProxyType(dict(settings.bot_texts)),

@@ -35,6 +35,7 @@ from service.errors import Conflict, InvalidFields
 from service.events import CAMPAIGN_PROGRESS
 from service.realtime.broker import Broker
 from service.tenancy import get_owned, scoped
+from service.variables import check_contact_variables
 
 __all__ = [
     "ANSWER_WINDOW",
@@ -95,12 +96,14 @@ def pacing_of(campaign: Campaign) -> Pacing:
     """The campaign's throttling and window (ValueError when they do not make sense)."""
     window = None
     start, end = wall_time(campaign.window_start), wall_time(campaign.window_end)
-    if start is not None and end is not None:
+    weekdays = frozenset(campaign.window_weekdays or range(7))
+    # Weekdays without hours are still a window (whole days): the rule holds either way.
+    if (start is not None and end is not None) or weekdays != frozenset(range(7)):
         window = SendWindow(
             start=start,
             end=end,
             timezone=campaign.timezone,
-            weekdays=frozenset(campaign.window_weekdays or range(7)),
+            weekdays=weekdays,
         )
     return Pacing(
         min_delay=campaign.min_delay,
@@ -135,6 +138,14 @@ def _check_pacing(campaign: Campaign) -> None:
         pacing_of(campaign)
     except ValueError as exc:
         raise InvalidFields({_field_of(str(exc)): str(exc)}) from exc
+
+
+async def _check_templates(actor: Principal, given: dict[str, Any]) -> None:
+    """The variants and confirmation use only known variables (422 naming the first other)."""
+    templates = {f"variants.{i}": text for i, text in enumerate(given.get("variants") or [])}
+    if given.get("confirmation_text"):
+        templates["confirmation_text"] = given["confirmation_text"]
+    await check_contact_variables(actor=actor, templates=templates)
 
 
 async def _check_references(campaign: Campaign, given: dict[str, Any]) -> None:
@@ -180,6 +191,7 @@ async def create_campaign(*, actor: Principal, data: CampaignCreate) -> Campaign
     }
     _apply(campaign, given)
     _check_pacing(campaign)
+    await _check_templates(actor, given)
     await _check_references(campaign, given)
     async with in_transaction():
         await campaign.save()
@@ -200,6 +212,7 @@ async def update_campaign(
     and pacing (409 otherwise). A scheduled campaign given a new audience is given its new
     recipients at once."""
     given = data.given()
+    await _check_templates(actor, given)
     async with in_transaction():
         row = await get_owned(Campaign, actor.company_id, campaign.id, lock=True)
         before = snapshot(row)

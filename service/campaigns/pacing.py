@@ -10,7 +10,8 @@ worker agree on the same answer. Three rules push a send later, never earlier:
   connection counts, so two campaigns cannot double the rate);
 - the daily window: sends happen between `window.start` and `window.end` local time in
   `window.timezone`, on the window's weekdays; a window whose end is before its start
-  runs over midnight (it belongs to the weekday it starts on).
+  runs over midnight (it belongs to the weekday it starts on). A window without hours is
+  the whole of each of its weekdays: "Monday to Friday, any hour" never sends on a Sunday.
 
 Each rule only moves the moment forward, so applying them until none moves it finds the
 earliest moment that satisfies all three.
@@ -32,15 +33,18 @@ _ALL_DAYS = frozenset(range(7))
 
 @dataclass(frozen=True)
 class SendWindow:
-    """Local times of day (and weekdays, Monday = 0) during which sends may happen."""
+    """Local times of day (and weekdays, Monday = 0) during which sends may happen; no
+    start and end means the whole day."""
 
-    start: time
-    end: time
+    start: time | None = None
+    end: time | None = None
     timezone: str = "UTC"
     weekdays: frozenset[int] = field(default=_ALL_DAYS)
 
     def __post_init__(self) -> None:
-        if self.start == self.end:
+        if (self.start is None) != (self.end is None):
+            raise ValueError("a send window needs both its start and its end, or neither")
+        if self.start is not None and self.start == self.end:
             raise ValueError("a send window needs a start different from its end")
         if not self.weekdays or not self.weekdays <= _ALL_DAYS:
             raise ValueError("weekdays are 0 (Monday) to 6 (Sunday), at least one")
@@ -84,9 +88,13 @@ def window_open_at(moment: datetime, window: SendWindow) -> datetime:
         day = local.date() + timedelta(days=offset)
         if day.weekday() not in window.weekdays:
             continue
-        opens = _local(day, window.start, zone)
-        end_day = day if window.end > window.start else day + timedelta(days=1)
-        closes = _local(end_day, window.end, zone)
+        if window.start is None or window.end is None:  # the whole weekday
+            opens = _local(day, time(0), zone)
+            closes = _local(day + timedelta(days=1), time(0), zone)
+        else:
+            opens = _local(day, window.start, zone)
+            end_day = day if window.end > window.start else day + timedelta(days=1)
+            closes = _local(end_day, window.end, zone)
         if closes <= moment:
             continue
         return max(moment, opens).astimezone(UTC)

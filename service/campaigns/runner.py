@@ -260,7 +260,12 @@ class CampaignRunner:
                 )
                 continue
             values = contact_variables(
-                name=contact.name, number=contact.number, custom_fields=contact.custom_fields
+                name=contact.name,
+                number=contact.number,
+                custom_fields=contact.custom_fields,
+                now=now,
+                timezone=campaign.timezone,
+                language=contact.language,
             )
             variant: int | None = None
             if candidate.status is RecipientStatus.queued and campaign.confirmation_text:

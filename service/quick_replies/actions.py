@@ -11,6 +11,7 @@ from service.errors import Conflict
 from service.quick_replies.models import QuickReply
 from service.quick_replies.schemas import QuickReplyCreate, QuickReplyUpdate
 from service.tenancy import get_owned, scoped
+from service.variables import check_bot_variables
 
 __all__ = ["create_quick_reply", "delete_quick_reply", "update_quick_reply"]
 
@@ -33,6 +34,7 @@ async def _check_shortcut_free(*, company_id: int, shortcut: str, exclude_id: in
 
 async def create_quick_reply(*, actor: Principal, data: QuickReplyCreate) -> QuickReply:
     """A new quick reply; its shortcut is unique in the company (409)."""
+    await check_bot_variables(actor=actor, templates={"text": data.text})
     try:
         async with in_transaction():
             await _check_shortcut_free(
@@ -57,6 +59,8 @@ async def update_quick_reply(
     *, actor: Principal, quick_reply: QuickReply, data: QuickReplyUpdate
 ) -> QuickReply:
     """Change a quick reply's shortcut or text."""
+    if data.text is not None:
+        await check_bot_variables(actor=actor, templates={"text": data.text})
     try:
         async with in_transaction():
             reply = await get_owned(QuickReply, actor.company_id, quick_reply.id, lock=True)

@@ -19,6 +19,8 @@ from tortoise.transactions import in_transaction
 from bot.channel import MediaRef
 from service.auth.tokens import Principal
 from service.campaigns.models import ScheduledMessage, ScheduledStatus
+from service.campaigns.render import contact_variables, render
+from service.companies.service import get_company_settings
 from service.connections.models import Connection
 from service.contacts.models import Contact
 from service.errors import Conflict, Forbidden, InvalidFields, PayloadTooLarge
@@ -35,6 +37,7 @@ from service.tickets.history import record
 from service.tickets.models import ACTIVE_STATUSES, Message, Ticket, TicketStatus
 from service.tickets.service import ticket_out
 from service.users.models import Role
+from service.variables import check_contact_variables
 
 __all__ = [
     "Delivery",
@@ -127,6 +130,9 @@ async def create_scheduled(
     connection; 413 for a file over the media limit."""
     _check_future(data.send_at, now)
     [contact] = await owned_ids(Contact, actor.company_id, [data.contact_id], field="contact_id")
+    await check_contact_variables(
+        actor=actor, templates={"body": data.body}, custom_fields=[contact.custom_fields]
+    )
     connection_id = await _connection_for(
         company_id=actor.company_id, contact_id=contact.id, wanted=data.connection_id
     )
@@ -180,6 +186,10 @@ async def update_scheduled(
         if data.body is not None:
             if not data.body and not row.media_path:
                 raise InvalidFields({"body": "a text or a file is needed"})
+            contact = await Contact.get(id=row.contact_id)  # type: ignore[attr-defined]
+            await check_contact_variables(
+                actor=actor, templates={"body": data.body}, custom_fields=[contact.custom_fields]
+            )
             row.body = data.body
         if data.send_at is not None:
             row.send_at = data.send_at
@@ -248,6 +258,24 @@ async def _ticket_for(row: ScheduledMessage, now: datetime) -> tuple[Ticket, boo
     return ticket, True
 
 
+async def _rendered(row: ScheduledMessage, now: datetime) -> str:
+    """The body for its contact now, through the product's one renderer (the greeting on
+    the company's clock, in the contact's language, else the company's)."""
+    if "{{" not in row.body:
+        return row.body
+    contact = await Contact.get(id=row.contact_id)  # type: ignore[attr-defined]
+    settings = await get_company_settings(company_id=row.company_id)  # type: ignore[attr-defined]
+    values = contact_variables(
+        name=contact.name,
+        number=contact.number,
+        custom_fields=contact.custom_fields,
+        now=now,
+        timezone=settings.timezone,
+        language=contact.language or settings.language,
+    )
+    return render(row.body, values)
+
+
 async def deliver_scheduled(*, scheduled_id: int, now: datetime, broker: Broker) -> Delivery | None:
     """Claim a due message and store it as the author's message on the contact's ticket.
 
@@ -283,8 +311,9 @@ async def deliver_scheduled(*, scheduled_id: int, now: datetime, broker: Broker)
                 filename=row.media_name,
                 path=row.media_path,
             )
+        text = await _rendered(row, now)
         message = await send_agent_message(
-            actor=actor, ticket_id=ticket.id, text=row.body, now=now, media=media, broker=broker
+            actor=actor, ticket_id=ticket.id, text=text, now=now, media=media, broker=broker
         )
         row.message_id = message.id
         await row.save(update_fields=["message_id"])

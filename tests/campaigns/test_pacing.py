@@ -89,6 +89,17 @@ def test_a_window_over_midnight_and_on_weekdays_only() -> None:
     assert window_open_at(saturday, weekdays) == datetime(2026, 3, 9, 9, 0, tzinfo=UTC)
 
 
+def test_weekdays_without_hours_are_whole_days() -> None:
+    weekdays = SendWindow(timezone="America/Sao_Paulo", weekdays=frozenset(range(5)))
+    # Sunday 10:00 in São Paulo waits for Monday 00:00 local (03:00 UTC).
+    sunday = datetime(2026, 3, 8, 13, 0, tzinfo=UTC)
+    assert window_open_at(sunday, weekdays) == datetime(2026, 3, 9, 3, 0, tzinfo=UTC)
+    assert _next(Pacing(window=weekdays), now=sunday) == datetime(2026, 3, 9, 3, 0, tzinfo=UTC)
+    # Any hour of a weekday is open.
+    monday_late = datetime(2026, 3, 10, 2, 59, tzinfo=UTC)  # Monday 23:59 local
+    assert window_open_at(monday_late, weekdays) == monday_late
+
+
 def test_the_window_across_a_dst_change() -> None:
     # New York springs forward on 2026-03-08: 09:00 local is 14:00 UTC before, 13:00 after.
     window = SendWindow(start=time(9), end=time(17), timezone="America/New_York")
@@ -124,6 +135,7 @@ def test_the_rules_combine_until_none_moves_the_moment() -> None:
         lambda: Pacing(hourly_cap=0),
         lambda: Pacing(long_pause_every=-1),
         lambda: SendWindow(start=time(9), end=time(9)),
+        lambda: SendWindow(start=time(9)),
         lambda: SendWindow(start=time(9), end=time(10), weekdays=frozenset()),
         lambda: SendWindow(start=time(9), end=time(10), weekdays=frozenset({7})),
         lambda: SendWindow(start=time(9), end=time(10), timezone="Mars/Olympus"),

@@ -185,7 +185,8 @@ def test_greeting_follows_the_company_clock(hour_utc: int, language: Any, expect
     assert render("{{greeting}}", config=config, conversation=conversation_at(hour_utc)) == expected
 
 
-def test_greeting_uses_utc_without_business_hours() -> None:
+def test_greeting_without_business_hours_uses_the_company_zone() -> None:
+    # 11:30 UTC is 08:30 in the default company zone (America/Sao_Paulo).
     assert render("{{greeting}}", config=BotConfig(), conversation=conversation_at(11)) == "Bom dia"
 
 
@@ -203,6 +204,7 @@ def test_every_language_has_every_text_and_company_overrides_win() -> None:
 async def test_texts_come_out_in_the_company_language() -> None:
     config = BotConfig(
         language="en",
+        timezone="UTC",  # the greeting's clock is not what this test is about
         queues=(QueueInfo(id=1, name="Support"), QueueInfo(id=2, name="Sales")),
     )
     result = await Chat(config).send("hi")

@@ -372,6 +372,30 @@ def test_render_fills_contact_variables() -> None:
     assert render(text, values) == ("Oi Maria (Maria  da Silva, +5511999990000) de Recife/Recife!")
 
 
+async def test_unknown_variables_are_refused_when_saved(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    connection_id = await sandbox_connection(client, tenant)
+    list_id = await make_list(tenant, await make_contacts(tenant, 1, custom_fields={"plano": "A"}))
+    body = campaign_body(connection_id, list_id, variants=["Oi {{first_name}}", "{{cidade}}!"])
+    refused = await client.post("/api/campaigns", json=body, headers=tenant.headers)
+    assert refused.status_code == 422, refused.text
+    error = refused.json()["error"]
+    assert error["message"].startswith("Variável desconhecida: {{cidade}}")
+    assert list(error["fields"]) == ["variants.1"]
+    # A custom field some contact has, bare or as custom.key, and the greeting are known.
+    body["variants"] = ["{{greeting}}, {{first_name}}: {{plano}} {{custom.qualquer}}"]
+    created = await client.post("/api/campaigns", json=body, headers=tenant.headers)
+    assert created.status_code == 201, created.text
+    changed = await client.patch(
+        f"/api/campaigns/{created.json()['id']}",
+        json={"confirmation_text": "Posso enviar, {{queue}}?"},
+        headers=tenant.headers,
+    )
+    assert changed.status_code == 422, changed.text
+    assert list(changed.json()["error"]["fields"]) == ["confirmation_text"]
+
+
 async def test_variants_and_variables_reach_the_contacts(
     app: Sanic[Any, Any], client: httpx.AsyncClient, tenant: Tenant, clock: FakeClock
 ) -> None:

@@ -201,6 +201,33 @@ async def test_window_and_hourly_cap_are_respected(
     assert sent_at[-1].astimezone(ZoneInfo(zone)).weekday() == 0  # carried over to Monday
 
 
+async def test_weekdays_without_hours_never_send_on_a_sunday(
+    app: Sanic[Any, Any], client: httpx.AsyncClient, tenant: Tenant, clock: FakeClock
+) -> None:
+    # The admin form's "any hour" with Monday to Friday: the weekday rule still holds.
+    connection_id = await sandbox_connection(client, tenant)
+    contacts = await make_contacts(tenant, 3)
+    zone = "America/Sao_Paulo"
+    body = campaign_body(
+        connection_id,
+        await make_list(tenant, contacts),
+        timezone=zone,
+        window_weekdays=[0, 1, 2, 3, 4],
+    )
+    campaign = await create_campaign(client, tenant, body)
+    local_now = clock().astimezone(ZoneInfo(zone))
+    sunday = (local_now + timedelta(days=(6 - local_now.weekday()) % 7 or 7)).replace(
+        hour=10, minute=0, second=0, microsecond=0
+    )
+    clock.advance(sunday.astimezone(UTC) - clock())
+    await run_until_done(runner_for(app, clock), clock, campaign["id"])
+
+    rows = await CampaignRecipient.filter(campaign_id=campaign["id"]).values("sent_at")
+    sent_at = [row["sent_at"] for row in rows if row["sent_at"]]
+    assert len(sent_at) == 3
+    assert {at.astimezone(ZoneInfo(zone)).weekday() for at in sent_at} == {0}  # Monday
+
+
 async def test_send_failures_and_a_disconnected_channel(
     app: Sanic[Any, Any], client: httpx.AsyncClient, tenant: Tenant, clock: FakeClock
 ) -> None:

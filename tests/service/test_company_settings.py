@@ -267,3 +267,25 @@ async def test_company_business_hours_are_validated_and_kept(
     )
     assert response.status_code == 422
     assert "business_hours.timezone" in response.json()["error"]["fields"]
+
+
+async def test_bot_texts_with_an_unknown_variable_are_refused(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    refused = await client.patch(
+        "/api/settings",
+        json={"bot_texts": {"welcome": "{{greeting}}, {{primeiro_nome}}!"}},
+        headers=tenant.headers,
+    )
+    assert refused.status_code == 422, refused.text
+    error = refused.json()["error"]
+    assert error["message"].startswith("Variável desconhecida: {{primeiro_nome}}")
+    assert "{{first_name}}" in error["message"]  # what to use instead
+    assert list(error["fields"]) == ["bot_texts.welcome"]
+    assert await stored(tenant) == {}
+    fine = await client.patch(
+        "/api/settings",
+        json={"bot_texts": {"welcome": "{{greeting}}, {{first_name}}! {{ protocol }}"}},
+        headers=tenant.headers,
+    )
+    assert fine.status_code == 200, fine.text

@@ -205,3 +205,18 @@ async def test_changes_are_audited(client: httpx.AsyncClient, tenant: Tenant) ->
     assert entries[1]["after"]["text"] == "depois"
     assert entries[2]["after"]["shortcut"] == "audit"
     assert entries[0]["before"]["text"] == "depois"
+
+
+async def test_unknown_variables_are_refused(client: httpx.AsyncClient, tenant: Tenant) -> None:
+    known = await _reply(tenant, text="{{greeting}}, {{first_name}}! Sou {{agent}}.")
+    refused = await client.post(
+        URL, json={"shortcut": _shortcut(), "text": "Oi {{primeiro_nome}}"}, headers=tenant.headers
+    )
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["error"]["message"].startswith("Variável desconhecida: {{primeiro_nome}}")
+    assert "text" in refused.json()["error"]["fields"]
+    patched = await client.patch(
+        f"{URL}/{known['id']}", json={"text": "{{cidade}}"}, headers=tenant.headers
+    )
+    assert patched.status_code == 422, patched.text
+    assert "{{cidade}}" in patched.json()["error"]["message"]

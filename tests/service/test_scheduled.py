@@ -7,10 +7,12 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 from sanic import Sanic
 
+from flows.texts import greeting_at
 from service.campaigns.models import ScheduledMessage
 from service.scheduled.runner import ScheduledRunner
 from service.tickets.models import Message, Ticket, TicketStatus
@@ -323,3 +325,45 @@ async def test_when_the_author_is_gone_the_new_ticket_waits_for_the_team(
     assert ticket.status == TicketStatus.pending
     assert ticket.user_id is None  # type: ignore[attr-defined]
     assert [m["text"] for m in await _received(tenant, setup)] == ["ainda vai"]
+
+
+async def test_variables_are_filled_by_the_one_renderer(
+    app: Sanic[Any, Any], tenant: Tenant, clock: FakeClock
+) -> None:
+    setup = await _setup(tenant)
+    agent = await tenant.member(Role.agent)
+    body = "{{greeting}}! Lembrete agendado para {{first_name}} ({{number}}){{custom.plano}}."
+    created = await _schedule(tenant, agent, setup, clock, body=body)
+    assert created.status_code == 201, created.text
+    assert await _tick_after(app, clock, timedelta(hours=1, seconds=1)) == 1
+    # The greeting on the company's clock (America/Sao_Paulo by default), not UTC's.
+    at = clock() + timedelta(hours=1, seconds=1)
+    greeting = greeting_at(at, zone=ZoneInfo("America/Sao_Paulo"), language="pt-BR")
+    expected = f"{greeting}! Lembrete agendado para Maria ({setup['number']})."
+    assert [m["text"] for m in await _received(tenant, setup)] == [expected]
+    row = await ScheduledMessage.get(id=created.json()["id"])
+    assert row.body == body  # the template is kept; the ticket message is what was sent
+    assert (await Message.get(id=row.message_id)).body == expected  # type: ignore[arg-type]
+
+
+async def test_unknown_variables_are_refused_in_the_users_language(
+    tenant: Tenant, clock: FakeClock
+) -> None:
+    setup = await _setup(tenant)
+    agent = await tenant.member(Role.agent)
+    refused = await _schedule(tenant, agent, setup, clock, body="Oi {{primeiro_nome}}")
+    assert refused.status_code == 422, refused.text
+    error = refused.json()["error"]
+    assert error["message"].startswith("Variável desconhecida: {{primeiro_nome}}")
+    assert "{{primeiro_nome}}" in error["fields"]["body"]
+    agent.user.language = "en"
+    await agent.user.save(update_fields=["language"])
+    created = await _schedule(tenant, agent, setup, clock, body="Oi {{first_name}}")
+    assert created.status_code == 201, created.text
+    changed = await tenant.client.patch(
+        f"/api/scheduled-messages/{created.json()['id']}",
+        json={"body": "Hi {{nome}}"},
+        headers=agent.headers,
+    )
+    assert changed.status_code == 422, changed.text
+    assert changed.json()["error"]["message"].startswith("Unknown variable: {{nome}}")

@@ -142,3 +142,44 @@ async def test_the_list_shows_progress_live(
     await page.locator("#controls select").select_option("es")
     await expect(row.locator(".cp-status")).to_have_text("Terminada")
     _assert_clean(admin)
+
+
+async def test_the_editor_shows_the_sending_windows_in_words(
+    tenant: Tenant, open_tab: OpenTab, base_url: str
+) -> None:
+    admin = await open_tab("admin")
+    page = admin.page
+    await admin.log_in(base_url, "/admin#campaigns", tenant.admin.email)
+    await page.click("#campaign-new")
+    summary = page.locator("#cp-windows")
+    await page.fill("#cp-timezone", "America/Sao_Paulo")
+    await expect(summary).to_have_text("Sends every day, at any hour (America/Sao_Paulo).")
+    # Monday to Friday with no hours: whole weekdays, never a weekend.
+    for day in range(5):
+        await page.check(f"#cp-day-{day}")
+    await expect(summary).to_have_text(
+        "Sends on Monday, Tuesday, Wednesday, Thursday, and Friday, at any hour"
+        " (America/Sao_Paulo)."
+    )
+    await page.fill("#cp-window-start", "22:00")
+    await expect(summary).to_have_text("Set both “From” and “Until”, or neither.")
+    await page.fill("#cp-window-end", "02:00")
+    await expect(summary).to_contain_text("from 22:00 to 02:00 of the next day")
+
+    await page.evaluate("() => localStorage.setItem('atende.lang', 'pt-BR')")
+    await page.reload()
+    await page.click("#campaign-new")
+    await page.fill("#cp-timezone", "America/Sao_Paulo")
+    await page.check("#cp-day-5")
+    await page.check("#cp-day-6")
+    await page.fill("#cp-window-start", "09:00")
+    await page.fill("#cp-window-end", "12:00")
+    await expect(summary).to_have_text(
+        "Envia em: sábado e domingo, das 09:00 às 12:00 (America/Sao_Paulo)."
+    )
+    await page.evaluate("() => localStorage.setItem('atende.lang', 'es')")
+    await page.reload()
+    await page.click("#campaign-new")
+    await page.fill("#cp-timezone", "UTC")
+    await expect(summary).to_have_text("Envía todos los días, a cualquier hora (UTC).")
+    _assert_clean(admin)

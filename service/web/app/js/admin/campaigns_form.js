@@ -22,7 +22,7 @@ extend({
     cp_variant: "Variant {n}",
     cp_add_variant: "Add a variant",
     cp_remove_variant: "Remove variant {n}",
-    cp_variables_hint: "One variant is picked at random per contact. Variables: {{name}}, {{first_name}}, {{number}}, {{custom.field}}.",
+    cp_variables_hint: "One variant is picked at random per contact. Variables: {{name}}, {{first_name}}, {{number}}, {{greeting}}, {{custom.field}}.",
     cp_confirmation: "Confirmation question (optional)",
     cp_confirmation_hint: "If set, this goes first; the message follows when the contact replies.",
     cp_file: "File (optional)",
@@ -36,6 +36,13 @@ extend({
     cp_window_start: "From",
     cp_window_end: "Until",
     cp_window_hint: "Empty: any time. Days unticked: every day.",
+    cp_windows_sends: "Sends {days}, {hours} ({zone}).",
+    cp_windows_every_day: "every day",
+    cp_windows_on: "on {days}",
+    cp_windows_any_hour: "at any hour",
+    cp_windows_hours: "from {start} to {end}",
+    cp_windows_overnight: "from {start} to {end} of the next day",
+    cp_windows_incomplete: "Set both “From” and “Until”, or neither.",
     cp_pace: "Pace",
     cp_min_delay: "Min. delay (s)",
     cp_max_delay: "Max. delay (s)",
@@ -58,7 +65,7 @@ extend({
     cp_variant: "Variação {n}",
     cp_add_variant: "Adicionar variação",
     cp_remove_variant: "Remover variação {n}",
-    cp_variables_hint: "Uma variação é sorteada por contato. Variáveis: {{name}}, {{first_name}}, {{number}}, {{custom.campo}}.",
+    cp_variables_hint: "Uma variação é sorteada por contato. Variáveis: {{name}}, {{first_name}}, {{number}}, {{greeting}}, {{custom.campo}}.",
     cp_confirmation: "Pergunta de confirmação (opcional)",
     cp_confirmation_hint: "Se preenchida, vai antes; a mensagem segue quando o contato responder.",
     cp_file: "Arquivo (opcional)",
@@ -72,6 +79,13 @@ extend({
     cp_window_start: "Das",
     cp_window_end: "Até",
     cp_window_hint: "Vazio: qualquer hora. Nenhum dia marcado: todos os dias.",
+    cp_windows_sends: "Envia {days}, {hours} ({zone}).",
+    cp_windows_every_day: "todos os dias",
+    cp_windows_on: "em: {days}",
+    cp_windows_any_hour: "a qualquer hora",
+    cp_windows_hours: "das {start} às {end}",
+    cp_windows_overnight: "das {start} às {end} do dia seguinte",
+    cp_windows_incomplete: "Preencha “Das” e “Até”, ou nenhum dos dois.",
     cp_pace: "Ritmo",
     cp_min_delay: "Intervalo mín. (s)",
     cp_max_delay: "Intervalo máx. (s)",
@@ -94,7 +108,7 @@ extend({
     cp_variant: "Variante {n}",
     cp_add_variant: "Añadir variante",
     cp_remove_variant: "Quitar variante {n}",
-    cp_variables_hint: "Se sortea una variante por contacto. Variables: {{name}}, {{first_name}}, {{number}}, {{custom.campo}}.",
+    cp_variables_hint: "Se sortea una variante por contacto. Variables: {{name}}, {{first_name}}, {{number}}, {{greeting}}, {{custom.campo}}.",
     cp_confirmation: "Pregunta de confirmación (opcional)",
     cp_confirmation_hint: "Si se completa, va primero; el mensaje sigue cuando el contacto responde.",
     cp_file: "Archivo (opcional)",
@@ -108,6 +122,13 @@ extend({
     cp_window_start: "Desde",
     cp_window_end: "Hasta",
     cp_window_hint: "Vacío: a cualquier hora. Ningún día marcado: todos los días.",
+    cp_windows_sends: "Envía {days}, {hours} ({zone}).",
+    cp_windows_every_day: "todos los días",
+    cp_windows_on: "los días: {days}",
+    cp_windows_any_hour: "a cualquier hora",
+    cp_windows_hours: "desde las {start} hasta las {end}",
+    cp_windows_overnight: "desde las {start} hasta las {end} del día siguiente",
+    cp_windows_incomplete: "Completa “Desde” y “Hasta”, o ninguno de los dos.",
     cp_pace: "Ritmo",
     cp_min_delay: "Intervalo mín. (s)",
     cp_max_delay: "Intervalo máx. (s)",
@@ -135,10 +156,26 @@ const PACING_FIELDS = [
 ];
 
 /** Monday-first weekday names in the page's language (the API's 0 is Monday). */
-function weekdayNames() {
-  const format = new Intl.DateTimeFormat(getLang(), { weekday: "short" });
+function weekdayNames(style = "short") {
+  const format = new Intl.DateTimeFormat(getLang(), { weekday: style });
   // 2024-01-01 was a Monday.
   return Array.from({ length: 7 }, (_, day) => format.format(new Date(Date.UTC(2024, 0, 1 + day, 12))));
+}
+
+/** The sending windows in words, as the server's pacing reads them: weekdays hold with
+ * or without hours; no hours is the whole day; an end before the start runs overnight. */
+export function windowsInWords({ start, end, weekdays, zone }) {
+  if (Boolean(start) !== Boolean(end)) return t("cp_windows_incomplete");
+  const chosen = [...new Set(weekdays)].sort((a, b) => a - b);
+  let days = t("cp_windows_every_day");
+  if (chosen.length && chosen.length < 7) {
+    const names = weekdayNames("long");
+    const list = new Intl.ListFormat(getLang(), { type: "conjunction" }).format(chosen.map((day) => names[day]));
+    days = t("cp_windows_on", { days: list });
+  }
+  let hours = t("cp_windows_any_hour");
+  if (start && end) hours = t(end > start ? "cp_windows_hours" : "cp_windows_overnight", { start, end });
+  return t("cp_windows_sends", { days, hours, zone: zone || "UTC" });
 }
 
 function browserZone() {
@@ -277,6 +314,20 @@ export async function openCampaignEditor(container, campaign, { onDone, onCancel
     h("div", { className: "ap-checks" }, ...days),
     h("p", { className: "field-error", attrs: { role: "alert" }, dataset: { errorFor: "window_weekdays" } }),
   );
+  const windowsSummary = h("p", { className: "cp-windows", attrs: { id: "cp-windows", "aria-live": "polite" } });
+  const showWindows = () => {
+    windowsSummary.textContent = windowsInWords({
+      start: windowStart.value,
+      end: windowEnd.value,
+      weekdays: days.map((label) => label.querySelector("input")).filter((box) => box.checked).map((box) => Number(box.value)),
+      zone: timezone.value.trim(),
+    });
+  };
+  for (const control of [windowStart, windowEnd, timezone, ...days.map((label) => label.querySelector("input"))]) {
+    control.addEventListener("input", showWindows);
+    control.addEventListener("change", showWindows);
+  }
+  showWindows();
   const number = (id, value, attrs = {}) => input({ type: "number", min: 0, step: "any", id, ...attrs }, value ?? "");
   const minDelay = number("cp-min-delay", campaign?.min_delay ?? 20);
   const maxDelay = number("cp-max-delay", campaign?.max_delay ?? 60);
@@ -324,6 +375,7 @@ export async function openCampaignEditor(container, campaign, { onDone, onCancel
       zoneList,
       daysField,
       h("p", { className: "field-hint muted", text: t("cp_window_hint") }),
+      windowsSummary,
     ),
     h(
       "fieldset",
