@@ -75,10 +75,12 @@ async def test_tickets_waiting_without_a_queue_move_to_the_fallback_queue(
         "/api/connections", json={"name": unique("noqueue"), "channel": "sandbox"}, headers=headers
     )
     connection_id = connection.json()["id"]
-    await _settings(client, tenant, fallback_queue_id=fallback["id"], unqueued_timeout_minutes=15)
+    # Handed off while the company had no fallback queue (a handoff finds it when there is
+    # one): the ticket waits without a queue until the timer moves it.
     await _write(client, tenant, connection_id, "oi")
     ticket = await Ticket.get(connection_id=connection_id)
     assert (ticket.status, ticket.queue_id) == (TicketStatus.pending, None)  # type: ignore[attr-defined]
+    await _settings(client, tenant, fallback_queue_id=fallback["id"], unqueued_timeout_minutes=15)
     clock.advance(timedelta(minutes=16))
     await _log_in_again(client, tenant)
     await app.ctx.scheduler.run_due()
