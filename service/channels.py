@@ -530,9 +530,12 @@ class ChannelHub:
             await self._stop_quietly(connection_id)
             if not lease_lost:
                 await self._record_stopped(connection_id, detail)
-                await self._release(connection_id)
         finally:
+            # Not ours before the lease is free: once another worker can take it, this one
+            # must no longer answer for the connection.
             self._owned.discard(connection_id)
+            if not lease_lost:
+                await self._release(connection_id)
 
     async def _record_stopped(self, connection_id: int, detail: str) -> None:
         # A logged-out or banned number keeps saying so: that is what its admin must know.
