@@ -6,16 +6,17 @@ The service builds these from the database; the engine only reads them.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import MappingProxyType
-from typing import Literal
+from typing import Literal, get_args
 
 from flows.spec import BusinessHours, MenuOption
 
-__all__ = ["BotConfig", "Conversation", "Language", "OutOfHoursAction", "QueueInfo"]
+__all__ = ["LANGUAGES", "BotConfig", "Conversation", "Language", "OutOfHoursAction", "QueueInfo"]
 
 Language = Literal["pt-BR", "en", "es"]
+LANGUAGES: tuple[Language, ...] = get_args(Language)
 OutOfHoursAction = Literal["pending", "closed"]
 
 
@@ -49,7 +50,19 @@ class BotConfig:
     timezone: str = "America/Sao_Paulo"
     out_of_hours_action: OutOfHoursAction = "pending"
     csat_enabled: bool = False
+    # The overrides of `language`, and those of every language (for `speaking`).
     texts: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    texts_by_language: Mapping[str, Mapping[str, str]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+
+    def speaking(self, language: str | None) -> BotConfig:
+        """This bot as it talks to a contact of `language`: its texts and greetings in that
+        language when it is one the bot speaks, else in the company's."""
+        if language is None or language == self.language or language not in LANGUAGES:
+            return self
+        texts = self.texts_by_language.get(language, MappingProxyType({}))
+        return replace(self, language=language, texts=texts)
 
     def queue(self, queue_id: int | None) -> QueueInfo | None:
         """The connection's queue `queue_id`, or None."""

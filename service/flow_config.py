@@ -63,6 +63,12 @@ async def bot_config_for(*, connection_id: int) -> BotConfig:
         out_of_hours_action=settings.out_of_hours_action,
         csat_enabled=settings.csat_enabled,
         texts=MappingProxyType(dict(settings.bot_texts)),
+        texts_by_language=MappingProxyType(
+            {
+                language: MappingProxyType(dict(texts))
+                for language, texts in settings.bot_texts_by_language.items()
+            }
+        ),
     )
 
 

@@ -57,7 +57,7 @@ from service.campaigns.actions import ANSWER_WINDOW, campaign_answered
 from service.clock import Clock
 from service.contacts.actions import contact_updated, follow_group_subject, set_opted_out
 from service.contacts.models import Contact
-from service.contacts.phones import normalize_number
+from service.contacts.phones import language_of_number, normalize_number
 from service.events import MESSAGE_CREATED, TICKET_CREATED, TICKET_HISTORY, message_updated
 from service.flow_config import (
     STAMP_COLUMNS,
@@ -618,7 +618,13 @@ class Pipeline:
     ) -> Contact:
         """A contact not found a moment ago, made now. No redelivery check is needed: a
         stored message belongs to a ticket of its contact, so a new contact has none."""
-        row = {"company_id": company_id, "number": number, "name": name, "is_group": is_group}
+        row = {
+            "company_id": company_id,
+            "number": number,
+            "name": name,
+            "is_group": is_group,
+            "language": None if is_group else language_of_number(number),
+        }
         created = await insert(Contact, [row], skip_conflicts=True)
         if created:
             return created[0]
@@ -775,6 +781,7 @@ class Pipeline:
                 # customer's next message starts the bot as usual).
                 return
         config = await self._bot_config(ticket.connection_id, unit.connection)  # type: ignore[attr-defined]
+        config = config.speaking(contact.language)
         conversation = await conversation_for(ticket, contact=contact, now=now)
         result = await run_flow(
             text=message.body,
@@ -872,7 +879,12 @@ async def _first_message(
     """Postgres: a new customer's contact, its ticket in the bot and its first message, in
     one statement; None when the contact was made meanwhile (by another message of theirs:
     the caller goes the long way)."""
-    contact = {"company_id": company_id, "number": number, "name": inbound.push_name}
+    contact = {
+        "company_id": company_id,
+        "number": number,
+        "name": inbound.push_name,
+        "language": language_of_number(number),
+    }
     k_columns, k_select, k_values = insert_select(Contact, contact, {})
     ticket = {
         "company_id": company_id,

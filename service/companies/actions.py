@@ -24,7 +24,12 @@ from service.companies.schemas import (
     PlanCreate,
     PlanUpdate,
 )
-from service.companies.service import get_company_settings, stored_settings, wrap_setting
+from service.companies.service import (
+    fold_bot_texts,
+    get_company_settings,
+    stored_settings,
+    wrap_setting,
+)
 from service.errors import Conflict, InvalidFields, NotFound
 from service.queues.models import Queue
 from service.tenancy import owned_ids, scoped
@@ -237,15 +242,16 @@ async def update_company_settings(
             fallback = [given["fallback_queue_id"]]
             await owned_ids(Queue, actor.company_id, fallback, field="fallback_queue_id")
         current = (await get_company_settings(company_id=actor.company_id)).model_dump(mode="json")
+        stored = await stored_settings(company_id=actor.company_id)
+        given = _texts_in_one_place(given, current, first_version_row="bot_texts" in stored)
         # Compared with what is stored, not only with what is in effect, so that a stale row
         # (a deleted fallback queue, a value no longer valid) is overwritten when set again.
-        baseline = {
-            **CompanySettings().model_dump(mode="json"),
-            **await stored_settings(company_id=actor.company_id),
-        }
+        baseline = {**CompanySettings().model_dump(mode="json"), **stored}
         changed = {key: value for key, value in given.items() if baseline.get(key) != value}
         if not changed:
             return CompanySettings.model_validate(current)
+        if "bot_texts_by_language" in changed:
+            await scoped(Setting, actor.company_id).filter(key="bot_texts").delete()
         rows = {
             row.key: row
             for row in await scoped(Setting, actor.company_id)
@@ -274,4 +280,23 @@ async def update_company_settings(
             after=changed,
         )
         current.update(changed)
-    return CompanySettings.model_validate(current)
+    # `bot_texts` follows the language now in effect.
+    current.pop("bot_texts")
+    return CompanySettings.model_validate(fold_bot_texts(current))
+
+
+def _texts_in_one_place(
+    given: dict[str, Any], current: dict[str, Any], *, first_version_row: bool
+) -> dict[str, Any]:
+    """The settings to store, with the bot's texts only in `bot_texts_by_language`: a
+    `bot_texts` given is the entry of the company's language (as it is after this change),
+    and a first version's `bot_texts` row moves there on any change, so that it stays with
+    the language it was written in."""
+    given = dict(given)
+    texts = given.pop("bot_texts", None)
+    if texts is None and not first_version_row:
+        return given
+    by_language = dict(given.get("bot_texts_by_language", current["bot_texts_by_language"]))
+    if texts is not None:
+        by_language[given.get("language", current["language"])] = texts
+    return {**given, "bot_texts_by_language": by_language}

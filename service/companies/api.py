@@ -164,7 +164,7 @@ async def update_settings(request: Request, principal: Principal) -> HTTPRespons
 @documented()
 @requires()
 async def bot_text_defaults(request: Request, principal: Principal) -> HTTPResponse:
-    """The bot's default texts per language (used where `bot_texts` has no override) and
-    the `{{variables}}` they may contain."""
+    """The bot's default texts per language (used where `bot_texts_by_language` has no
+    override) and the `{{variables}}` they may contain."""
     defaults = {language: dict(texts) for language, texts in DEFAULT_TEXTS.items()}
     return respond({"defaults": defaults, "variables": list(VARIABLES)})

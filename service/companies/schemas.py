@@ -118,6 +118,8 @@ BotTexts = Annotated[
     ],
     Field(max_length=100),
 ]
+# Overrides per language; a language left out (or a key left out of it) uses the defaults.
+BotTextsByLanguage = dict[Literal["pt-BR", "en", "es"], BotTexts]
 
 
 class CompanySettings(StrictModel):
@@ -139,7 +141,10 @@ class CompanySettings(StrictModel):
     unqueued_timeout_minutes: int | None = Field(default=None, ge=5, le=525_600)
     # The company's hours, for queues that have none of their own.
     business_hours: BusinessHours | None = None
+    # The texts of the company's own language (the same as bot_texts_by_language[language]),
+    # kept as the first version's field: reading and writing it reads and writes that entry.
     bot_texts: BotTexts = Field(default_factory=dict)
+    bot_texts_by_language: BotTextsByLanguage = Field(default_factory=dict)
 
 
 SETTING_KEYS = tuple(CompanySettings.model_fields)
@@ -177,3 +182,4 @@ class CompanySettingsUpdate(StrictModel):
     unqueued_timeout_minutes: int | None = Field(default=None, ge=5, le=525_600)
     business_hours: BusinessHours | None = None
     bot_texts: BotTexts = Field(default=_KEEP)
+    bot_texts_by_language: BotTextsByLanguage = Field(default=_KEEP)

@@ -19,6 +19,7 @@ __all__ = [
     "all_plans",
     "companies_out",
     "company_out",
+    "fold_bot_texts",
     "get_company",
     "get_company_settings",
     "get_plan",
@@ -105,6 +106,22 @@ async def stored_settings(*, company_id: int) -> dict[str, Any]:
     }
 
 
+def fold_bot_texts(values: dict[str, Any]) -> dict[str, Any]:
+    """Settings values with the texts in one place: `bot_texts_by_language`, a first-version
+    `bot_texts` row counted as the company's language's entry; `bot_texts` then shows that
+    entry (what it always meant: the texts the company's bot speaks)."""
+    language = values.get("language") or CompanySettings.model_fields["language"].default
+    by_language = dict(values.get("bot_texts_by_language") or {})
+    legacy = values.get("bot_texts")
+    if legacy and language not in by_language:
+        by_language[language] = legacy
+    return {
+        **values,
+        "bot_texts_by_language": by_language,
+        "bot_texts": by_language.get(language, {}),
+    }
+
+
 async def get_company_settings(*, company_id: int) -> CompanySettings:
     """The company's settings, defaults filled in; a stored value no longer valid is ignored."""
     values: dict[str, Any] = {}
@@ -115,7 +132,7 @@ async def get_company_settings(*, company_id: int) -> CompanySettings:
         except ValidationError:
             continue
         values[key] = value
-    settings = CompanySettings.model_validate(values)
+    settings = CompanySettings.model_validate(fold_bot_texts(values))
     if settings.fallback_queue_id is not None:
         exists = await scoped(Queue, company_id).filter(id=settings.fallback_queue_id).exists()
         if not exists:  # the queue was deleted since

@@ -3,16 +3,36 @@
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 import phonenumbers
 
-__all__ = ["INVALID_NUMBER", "normalize_number"]
+__all__ = ["INVALID_NUMBER", "language_of_number", "normalize_number"]
 
 INVALID_NUMBER = "is not a valid phone number"
 # Longer than any number written by a person; keeps the parser's work bounded.
 _MAX_INPUT = 64
 _JID_SUFFIXES = ("@s.whatsapp.net", "@c.us")
 _PUNCTUATED_DIGITS = re.compile(r"^[\d\s().-]+$")
+
+# WhatsApp tells nothing of a person's language; the country of their number is the hint
+# (the bot's languages only: anyone else gets the company's). Numbers shared by several
+# countries (+1) go by the first region phonenumbers names for them.
+_PORTUGUESE = {"BR", "PT", "AO", "MZ", "CV", "GW", "ST", "TL"}
+_SPANISH = {
+    "ES", "MX", "AR", "CO", "CL", "PE", "VE", "EC", "GT", "CU", "BO", "DO", "HN", "PY", "SV",
+    "NI", "CR", "PA", "UY", "GQ", "PR",
+}  # fmt: skip
+_ENGLISH = {
+    "US", "GB", "IE", "AU", "NZ", "CA", "JM", "TT", "BS", "BB", "BZ", "GY", "NG", "GH", "KE",
+    "UG", "ZA", "ZW", "ZM", "MW", "BW", "SG", "PH", "MT", "GI", "BM", "KY", "AG", "LC", "VC",
+    "GD", "KN", "DM", "GG", "JE", "IM",
+}  # fmt: skip
+_REGIONS: tuple[tuple[Literal["pt-BR", "en", "es"], set[str]], ...] = (
+    ("pt-BR", _PORTUGUESE),
+    ("es", _SPANISH),
+    ("en", _ENGLISH),
+)
 
 
 def _parse(text: str, region: str | None) -> phonenumbers.PhoneNumber | None:
@@ -66,3 +86,21 @@ def normalize_number(raw: str, default_country: str) -> str:
         if number is not None and phonenumbers.is_valid_number(number):
             return _e164(number)
     raise ValueError(INVALID_NUMBER)
+
+
+def language_of_number(number: str) -> Literal["pt-BR", "en", "es"] | None:
+    """The bot language most people with this E.164 number speak, or None when it is none of
+    the bot's (or the number cannot be read)."""
+    parsed = _parse(number, None)
+    if parsed is None:
+        return None
+    # The number's own region first (+1 809 is the Dominican Republic), else its country
+    # code's main one (+44 7911 is Guernsey's, spoken like Britain's).
+    for region in (
+        phonenumbers.region_code_for_number(parsed),
+        phonenumbers.region_code_for_country_code(parsed.country_code or 0),
+    ):
+        for language, regions in _REGIONS:
+            if region in regions:
+                return language
+    return None

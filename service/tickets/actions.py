@@ -189,8 +189,9 @@ async def close_ticket(
 
 async def _say_goodbye(ticket: Ticket, *, agent_handled: bool, now: datetime) -> Message | None:
     """What closing says, stored as pending for the sender (None when there is nothing)."""
-    config = await bot_config_for(connection_id=ticket.connection_id)  # type: ignore[attr-defined]
     contact = await Contact.get(id=ticket.contact_id)  # type: ignore[attr-defined]
+    config = await bot_config_for(connection_id=ticket.connection_id)  # type: ignore[attr-defined]
+    config = config.speaking(contact.language)
     conversation = await conversation_for(ticket, contact=contact, now=now)
     farewell = (await Connection.get(id=ticket.connection_id)).farewell  # type: ignore[attr-defined]
     said = goodbye(config=config, agent_handled=agent_handled, farewell=farewell)

@@ -28,6 +28,7 @@ DEFAULTS = {
     "unqueued_timeout_minutes": None,
     "business_hours": None,
     "bot_texts": {},
+    "bot_texts_by_language": {},
 }
 
 
@@ -78,14 +79,16 @@ async def test_patch_writes_only_changed_keys(
         "language": "en",
         "timezone": "Europe/Lisbon",
         "bot_texts": {"greeting": "Hello there"},
+        "bot_texts_by_language": {"en": {"greeting": "Hello there"}},
         "human_keywords": ["human", "person"],
     }
     assert response.json() == expected
     assert (await client.get("/api/settings", headers=tenant.headers)).json() == expected
+    # The texts are kept as the company's language's (`bot_texts` names them).
     assert await stored(tenant) == {
         "language": "en",
         "timezone": "Europe/Lisbon",
-        "bot_texts": {"greeting": "Hello there"},
+        "bot_texts_by_language": {"en": {"greeting": "Hello there"}},
         "human_keywords": ["human", "person"],
     }
     settings = await get_company_settings(company_id=tenant.company.id)
@@ -289,3 +292,61 @@ async def test_bot_texts_with_an_unknown_variable_are_refused(
         headers=tenant.headers,
     )
     assert fine.status_code == 200, fine.text
+
+
+async def test_bot_texts_per_language(client: httpx.AsyncClient, tenant: Tenant) -> None:
+    async def patch(**body: Any) -> dict[str, Any]:
+        response = await client.patch("/api/settings", json=body, headers=tenant.headers)
+        assert response.status_code == 200, response.text
+        result: dict[str, Any] = response.json()
+        return result
+
+    both = {"en": {"welcome": "Hi"}, "es": {"welcome": "Hola"}}
+    saved = await patch(bot_texts_by_language=both)
+    assert saved["bot_texts_by_language"] == both
+    assert saved["bot_texts"] == {}  # none in the company's Portuguese
+    # `bot_texts` is the company's language's entry, the others kept.
+    saved = await patch(bot_texts={"welcome": "Oi"})
+    assert saved["bot_texts_by_language"] == {**both, "pt-BR": {"welcome": "Oi"}}
+    saved = await patch(language="en")
+    assert saved["bot_texts"] == {"welcome": "Hi"}
+    # Both at once: `bot_texts` is the language's as it is after the change.
+    saved = await patch(language="es", bot_texts={"welcome": "¡Hola!"})
+    assert saved["bot_texts_by_language"]["es"] == {"welcome": "¡Hola!"}
+    assert saved["bot_texts_by_language"]["en"] == {"welcome": "Hi"}
+    assert (await client.get("/api/settings", headers=tenant.headers)).json() == saved
+    assert "bot_texts" not in await stored(tenant)
+
+    refused = await client.patch(
+        "/api/settings",
+        json={"bot_texts_by_language": {"en": {"welcome": "Hi {{nome}}"}}},
+        headers=tenant.headers,
+    )
+    assert refused.status_code == 422, refused.text
+    assert list(refused.json()["error"]["fields"]) == ["bot_texts_by_language.en.welcome"]
+    unknown = await client.patch(
+        "/api/settings", json={"bot_texts_by_language": {"fr": {}}}, headers=tenant.headers
+    )
+    assert unknown.status_code == 422, unknown.text
+    assert (await client.get("/api/settings", headers=tenant.headers)).json() == saved
+
+
+async def test_a_first_version_bot_texts_row_stays_with_its_language(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    # What the first version stored: one set of texts, whatever the language.
+    await Setting.create(
+        company_id=tenant.company.id, key="bot_texts", value={"value": {"welcome": "Oi"}}
+    )
+    read = (await client.get("/api/settings", headers=tenant.headers)).json()
+    assert read["bot_texts"] == {"welcome": "Oi"}
+    assert read["bot_texts_by_language"] == {"pt-BR": {"welcome": "Oi"}}
+    # Switching the company to English keeps them Portuguese, and moves them for good.
+    switched = await client.patch("/api/settings", json={"language": "en"}, headers=tenant.headers)
+    assert switched.status_code == 200, switched.text
+    assert switched.json()["bot_texts"] == {}
+    assert switched.json()["bot_texts_by_language"] == {"pt-BR": {"welcome": "Oi"}}
+    assert await stored(tenant) == {
+        "language": "en",
+        "bot_texts_by_language": {"pt-BR": {"welcome": "Oi"}},
+    }

@@ -14,6 +14,7 @@ from bot.channel import Receipt
 from bot.sandbox import SandboxChannel
 from flows.spec import WEEKDAYS
 from flows.texts import DEFAULT_TEXTS
+from service.contacts.phones import normalize_number
 from service.tickets.models import Message, Ticket, TicketStatus
 from service.users.models import Role
 from tests.factories import FakeClock, Tenant, make_tenant, unique
@@ -67,21 +68,29 @@ async def _settings(client: httpx.AsyncClient, tenant: Tenant, **changes: Any) -
 
 
 async def _write(
-    client: httpx.AsyncClient, tenant: Tenant, connection_id: int, text: str
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    connection_id: int,
+    text: str,
+    *,
+    sender: str = "+55 11 98888-7777",
 ) -> list[str]:
     """The customer writes `text`; returns what the business sent in answer to it."""
-    before = len(await _received(client, tenant, connection_id))
-    body = {"from": "+55 11 98888-7777", "name": "Maria Silva", "text": text}
+    number = normalize_number(sender, "BR")
+    before = len(await _received(client, tenant, connection_id, to=number))
+    body = {"from": sender, "name": "Maria Silva", "text": text}
     response = await client.post(
         f"/api/sandbox/{connection_id}/inbound", json=body, headers=tenant.headers
     )
     assert response.status_code == 200, response.text
-    return (await _received(client, tenant, connection_id))[before:]
+    return (await _received(client, tenant, connection_id, to=number))[before:]
 
 
-async def _received(client: httpx.AsyncClient, tenant: Tenant, connection_id: int) -> list[str]:
+async def _received(
+    client: httpx.AsyncClient, tenant: Tenant, connection_id: int, *, to: str = NUMBER
+) -> list[str]:
     response = await client.get(
-        f"/api/sandbox/{connection_id}/outbound", params={"to": NUMBER}, headers=tenant.headers
+        f"/api/sandbox/{connection_id}/outbound", params={"to": to}, headers=tenant.headers
     )
     assert response.status_code == 200, response.text
     return [item["text"] for item in response.json()["items"]]
@@ -621,14 +630,82 @@ async def test_english_defaults(client: httpx.AsyncClient, tenant: Tenant) -> No
     suporte = await _queue(client, tenant, "Support")
     financeiro = await _queue(client, tenant, "Billing")
     connection_id = await _connection(client, tenant, [suporte, financeiro])
-    [welcome, menu] = await _write(client, tenant, connection_id, "hi")
+    # A French number: not a language of the bot, so the company's.
+    french = "+33 6 12 34 56 78"
+    [welcome, menu] = await _write(client, tenant, connection_id, "hi", sender=french)
     greeting, rest = welcome.split(", ", 1)
     assert greeting in ("Good morning", "Good afternoon", "Good evening")
     assert rest == "Maria! Welcome."
     assert menu == _menu("Support", "Billing", texts=EN)
-    assert await _write(client, tenant, connection_id, "xyz") == [EN["not_understood"], menu]
-    answer = await _write(client, tenant, connection_id, "1")
+    not_understood = await _write(client, tenant, connection_id, "xyz", sender=french)
+    assert not_understood == [EN["not_understood"], menu]
+    answer = await _write(client, tenant, connection_id, "1", sender=french)
     assert answer == ["Alright, I'll forward you to Support."]
+
+
+# Texts per language --------------------------------------------------------------------------
+
+
+async def test_each_contact_is_answered_in_their_language(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    english = {"welcome": "Hello {{first_name}}, welcome to ACME.", "menu_header": "Pick one:"}
+    await _settings(client, tenant, bot_texts_by_language={"en": english})
+    suporte = await _queue(client, tenant, "Suporte")
+    financeiro = await _queue(client, tenant, "Financeiro")
+    connection_id = await _connection(client, tenant, [suporte, financeiro])
+
+    # Brazil's number: the company's Portuguese.
+    [welcome, menu] = await _write(client, tenant, connection_id, "oi")
+    assert welcome.split(", ", 1)[0] in ("Bom dia", "Boa tarde", "Boa noite")
+    assert menu == _menu("Suporte", "Financeiro")
+    # A US number: English, the company's English texts where it has them.
+    us = "+1 415 555 0100"
+    answer = await _write(client, tenant, connection_id, "hi", sender=us)
+    assert answer == ["Hello Maria, welcome to ACME.", "Pick one:\n1 - Suporte\n2 - Financeiro"]
+    # A Spanish number: the Spanish defaults, greeting included.
+    spain = "+34 612 34 56 78"
+    [welcome, menu] = await _write(client, tenant, connection_id, "hola", sender=spain)
+    assert welcome.split(", ", 1)[0] in ("Buenos días", "Buenas tardes", "Buenas noches")
+    assert menu == _menu("Suporte", "Financeiro", texts=DEFAULT_TEXTS["es"])
+
+    # The contact's language is theirs to see and for an admin to change.
+    found = await client.get("/api/contacts", params={"q": "+14155550100"}, headers=tenant.headers)
+    [contact] = found.json()["items"]
+    assert contact["language"] == "en"
+    changed = await client.patch(
+        f"/api/contacts/{contact['id']}", json={"language": "es"}, headers=tenant.headers
+    )
+    assert changed.status_code == 200, changed.text
+    answer = await _write(client, tenant, connection_id, "xyz", sender=us)
+    assert answer[0] == DEFAULT_TEXTS["es"]["not_understood"]
+    # Back to the company's language when the admin clears it.
+    cleared = await client.patch(
+        f"/api/contacts/{contact['id']}", json={"language": None}, headers=tenant.headers
+    )
+    assert cleared.status_code == 200, cleared.text
+    assert (await _write(client, tenant, connection_id, "xyz", sender=us))[0] == PT[
+        "not_understood"
+    ]
+
+
+async def test_the_rating_and_farewell_follow_the_contacts_language(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    await _settings(client, tenant, csat_enabled=True)
+    suporte = await _queue(client, tenant, "Suporte")
+    connection_id = await _connection(client, tenant, [suporte])
+    us = "+1 415 555 0100"
+    await _write(client, tenant, connection_id, "hi", sender=us)
+    ticket = await _ticket(connection_id)
+    accepted = await client.post(f"/api/tickets/{ticket.id}/accept", headers=tenant.headers)
+    assert accepted.status_code == 200, accepted.text
+    closed = await client.post(f"/api/tickets/{ticket.id}/close", headers=tenant.headers)
+    assert closed.status_code == 200, closed.text
+    question = await Message.filter(ticket_id=ticket.id, from_bot=True).order_by("-id").first()
+    assert question is not None
+    assert question.body.endswith("From 1 to 5, how would you rate our service?")
+    assert await _write(client, tenant, connection_id, "9", sender=us) == [EN["csat_invalid"]]
 
 
 # Outbound message statuses -------------------------------------------------------------------

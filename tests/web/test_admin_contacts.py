@@ -125,10 +125,14 @@ async def test_import_wizard_export_edit_and_merge(
     await expect(page.locator("#ct-list tbody tr")).to_have_count(1)
     await row.locator('[data-action="edit"]').click()
     form = page.locator("#ct-form")
+    await expect(form.get_by_label("Language")).to_have_value("")  # the company's
+    await form.get_by_label("Language").select_option("es")
     await form.get_by_label("Opted out of campaigns").check()
     await form.get_by_label("Reason").fill("pediu por telefone")
     await page.click("#ct-save")
     await expect(row).to_contain_text("pediu por telefone")
+    edited = await client.get(f"/api/contacts/{kept['id']}", headers=tenant.headers)
+    assert edited.json()["language"] == "es"
 
     # Merge the duplicate into the kept contact.
     await row.locator('[data-action="merge"]').click()

@@ -312,6 +312,26 @@ async def test_a_new_menu_text_in_pt_br_reaches_the_customer(
         received
     )
     assert not any(PT["menu_header"] in text for text in received)
+
+    # English texts, for contacts who speak it; what was typed survives a switch back.
+    texts_in = form.get_by_label("Texts in")
+    await texts_in.select_option("en")
+    await expect(header).to_have_value("")
+    await expect(header).to_have_attribute("placeholder", DEFAULT_TEXTS["en"]["menu_header"])
+    await header.fill("Pick one, {{first_name}}:")
+    await texts_in.select_option("pt-BR")
+    await expect(header).to_have_value("Escolha uma opção, {{first_name}}:")
+    await texts_in.select_option("en")
+    await expect(header).to_have_value("Pick one, {{first_name}}:")
+    await page.click("#settings-save")
+    await expect(page.locator("#toasts")).to_contain_text("Settings saved.")
+    stored = (await client.get("/api/settings", headers=tenant.headers)).json()
+    assert stored["bot_texts_by_language"] == {
+        "pt-BR": {"menu_header": "Escolha uma opção, {{first_name}}:"},
+        "en": {"menu_header": "Pick one, {{first_name}}:"},
+    }
+    received = await _customer_writes(client, tenant, connection_id, "+14155550100", "hi")
+    assert any(text.startswith("Pick one, Maria:\n1 - Suporte") for text in received), received
     _assert_clean(admin, refused=("422 PATCH /api/settings",))
 
 

@@ -4,13 +4,17 @@ import { api } from "../api.js";
 import { h, replace, debounce } from "../dom.js";
 import { extend, t } from "../i18n.js";
 import { toast } from "../ui/toast.js";
-import { clearErrors, confirmDialog, field, input, showErrors } from "./forms.js";
+import { clearErrors, confirmDialog, field, input, select, showErrors } from "./forms.js";
+import { BOT_LANGUAGES } from "./settings_texts.js";
 
 extend({
   en: {
     ce_edit_title: "Edit contact",
     ce_name: "Name",
     ce_email: "Email",
+    ce_language: "Language",
+    ce_language_hint: "The bot answers in it. Set from the number's country when the customer writes first.",
+    ce_language_company: "The company's",
     ce_custom: "Custom fields",
     ce_key: "Field",
     ce_value: "Value",
@@ -33,6 +37,9 @@ extend({
     ce_edit_title: "Editar contato",
     ce_name: "Nome",
     ce_email: "E-mail",
+    ce_language: "Idioma",
+    ce_language_hint: "O bot responde nele. Definido pelo país do número quando o cliente escreve primeiro.",
+    ce_language_company: "O da empresa",
     ce_custom: "Campos personalizados",
     ce_key: "Campo",
     ce_value: "Valor",
@@ -55,6 +62,9 @@ extend({
     ce_edit_title: "Editar contacto",
     ce_name: "Nombre",
     ce_email: "Correo",
+    ce_language: "Idioma",
+    ce_language_hint: "El bot responde en él. Se define por el país del número cuando el cliente escribe primero.",
+    ce_language_company: "El de la empresa",
     ce_custom: "Campos personalizados",
     ce_key: "Campo",
     ce_value: "Valor",
@@ -99,6 +109,7 @@ function customRow(list, key = "", value = "") {
 export function editContact(root, contact, tags, { onSaved, onClose }) {
   const name = input({ type: "text", maxlength: 200, autocomplete: "off" }, contact.name);
   const email = input({ type: "email", maxlength: 254, autocomplete: "off" }, contact.email ?? "");
+  const language = select([["", t("ce_language_company")], ...BOT_LANGUAGES], contact.language ?? "", { id: "ct-language" });
   const customs = h("div", { className: "ct-custom", attrs: { id: "ct-custom" } });
   for (const [key, value] of Object.entries(contact.custom_fields ?? {})) customRow(customs, key, value === null ? "" : String(value));
   const chosen = new Set(contact.tags.map((tag) => tag.id));
@@ -118,7 +129,13 @@ export function editContact(root, contact, tags, { onSaved, onClose }) {
     "form",
     { className: "ap-form", attrs: { id: "ct-form", novalidate: true, "aria-labelledby": "ct-form-title" } },
     h("h2", { className: "ap-title", attrs: { id: "ct-form-title" }, text: `${t("ce_edit_title")}: ${contact.number}` }),
-    h("div", { className: "ap-grid" }, field("name", name, { labelKey: "ce_name" }), field("email", email, { labelKey: "ce_email" })),
+    h(
+      "div",
+      { className: "ap-grid" },
+      field("name", name, { labelKey: "ce_name" }),
+      field("email", email, { labelKey: "ce_email" }),
+      field("language", language, { labelKey: "ce_language", hint: "ce_language_hint" }),
+    ),
     h(
       "fieldset",
       { className: "ct-fieldset" },
@@ -149,6 +166,7 @@ export function editContact(root, contact, tags, { onSaved, onClose }) {
     const body = {
       name: name.value.trim(),
       email: email.value.trim() || null,
+      language: language.value || null,
       custom_fields: custom,
       tag_ids: tagBoxes.map((item) => item.querySelector("input")).filter((box) => box.checked).map((box) => Number(box.value)),
       opted_out: optedOut.checked,

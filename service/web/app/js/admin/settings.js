@@ -7,7 +7,7 @@ import { h, replace } from "../dom.js";
 import { extend, t } from "../i18n.js";
 import { toast } from "../ui/toast.js";
 import { clearErrors, field, input, select, showErrors } from "./forms.js";
-import { TEXT_LABELS, VARIABLE_LABELS } from "./settings_texts.js";
+import { BOT_LANGUAGES, TEXT_LABELS, VARIABLE_LABELS } from "./settings_texts.js";
 
 extend({
   en: {
@@ -37,6 +37,8 @@ extend({
     settings_optin_keywords: "Receive campaign messages again",
     settings_bot_texts: "Bot texts",
     settings_bot_texts_intro: "Empty fields use the default text in {language}, shown in grey.",
+    settings_texts_language: "Texts in",
+    settings_texts_language_hint: "Each contact is answered in their language, else in the bot's. Switching keeps what you typed.",
     settings_variables: "Variables you can use:",
     settings_saved: "Settings saved.",
   },
@@ -67,6 +69,8 @@ extend({
     settings_optin_keywords: "Voltar a receber mensagens de campanha",
     settings_bot_texts: "Textos do bot",
     settings_bot_texts_intro: "Campos vazios usam o texto padrão em {language}, mostrado em cinza.",
+    settings_texts_language: "Textos em",
+    settings_texts_language_hint: "Cada contato é atendido no idioma dele, senão no do bot. Trocar mantém o que você digitou.",
     settings_variables: "Variáveis que você pode usar:",
     settings_saved: "Configurações salvas.",
   },
@@ -97,16 +101,12 @@ extend({
     settings_optin_keywords: "Volver a recibir campañas",
     settings_bot_texts: "Textos del bot",
     settings_bot_texts_intro: "Los campos vacíos usan el texto por defecto en {language}, mostrado en gris.",
+    settings_texts_language: "Textos en",
+    settings_texts_language_hint: "Cada contacto recibe respuesta en su idioma, si no en el del bot. Cambiar conserva lo escrito.",
     settings_variables: "Variables que puedes usar:",
     settings_saved: "Configuración guardada.",
   },
 });
-
-const BOT_LANGUAGES = [
-  ["pt-BR", "Português (Brasil)"],
-  ["en", "English"],
-  ["es", "Español"],
-];
 
 function timeZones() {
   try {
@@ -178,24 +178,46 @@ function renderForm(root, settings, texts, queues) {
   const optin = input({ type: "text", autocomplete: "off" }, settings.optin_keywords.join(", "));
 
   const keys = Object.keys(texts.defaults["pt-BR"] ?? {});
+  // What each language's boxes hold, kept while another language is shown.
+  const drafts = Object.fromEntries(
+    BOT_LANGUAGES.map(([code]) => [code, { ...(settings.bot_texts_by_language[code] ?? {}) }]),
+  );
+  const textsLanguage = select(BOT_LANGUAGES, settings.language, { id: "settings-texts-language" });
   const boxes = new Map(
     keys.map((key) => [
       key,
-      h("textarea", {
-        attrs: { rows: 2, maxlength: 2000, id: `settings-text-${key}`, "data-text-key": key },
-        props: { value: settings.bot_texts[key] ?? "" },
-      }),
+      h("textarea", { attrs: { rows: 2, maxlength: 2000, id: `settings-text-${key}`, "data-text-key": key } }),
     ]),
   );
-  const intro = h("p", { className: "muted ap-intro" });
-  function showDefaults() {
-    const defaults = texts.defaults[language.value] ?? texts.defaults["pt-BR"];
-    for (const [key, box] of boxes) box.placeholder = defaults[key] ?? "";
-    const name = BOT_LANGUAGES.find(([code]) => code === language.value)?.[1] ?? language.value;
+  let shown = textsLanguage.value;
+  function keepDraft() {
+    for (const [key, box] of boxes) {
+      if (box.value.trim()) drafts[shown][key] = box.value;
+      else delete drafts[shown][key];
+    }
+  }
+  function showTexts(code) {
+    shown = code;
+    textsLanguage.value = code;
+    const defaults = texts.defaults[code] ?? texts.defaults["pt-BR"];
+    for (const [key, box] of boxes) {
+      box.value = drafts[code][key] ?? "";
+      box.placeholder = defaults[key] ?? "";
+    }
+    const name = BOT_LANGUAGES.find(([value]) => value === code)?.[1] ?? code;
     intro.textContent = t("settings_bot_texts_intro", { language: name });
   }
-  language.addEventListener("change", showDefaults);
-  showDefaults();
+  const intro = h("p", { className: "muted ap-intro" });
+  textsLanguage.addEventListener("change", () => {
+    keepDraft();
+    showTexts(textsLanguage.value);
+  });
+  // The bot's own language is the one most edited: follow it.
+  language.addEventListener("change", () => {
+    keepDraft();
+    showTexts(language.value);
+  });
+  showTexts(shown);
 
   const variables = h(
     "dl",
@@ -255,6 +277,7 @@ function renderForm(root, settings, texts, queues) {
     part(
       "settings-texts",
       "settings_bot_texts",
+      field("bot_texts_language", textsLanguage, { labelKey: "settings_texts_language", hint: "settings_texts_language_hint" }),
       intro,
       h("p", { className: "ap-minor", text: t("settings_variables") }),
       variables,
@@ -270,12 +293,13 @@ function renderForm(root, settings, texts, queues) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     clearErrors(form);
-    // Texts the page does not know (set through the API) are kept as they are.
-    const botTexts = Object.fromEntries(
-      Object.entries(settings.bot_texts).filter(([key]) => !boxes.has(key)),
-    );
-    for (const [key, box] of boxes) {
-      if (box.value.trim()) botTexts[key] = box.value;
+    keepDraft();
+    // Each language's texts, with those the page does not know (set through the API) kept.
+    const byLanguage = {};
+    for (const [code] of BOT_LANGUAGES) {
+      const unknown = Object.entries(settings.bot_texts_by_language[code] ?? {}).filter(([key]) => !boxes.has(key));
+      const entry = { ...Object.fromEntries(unknown), ...drafts[code] };
+      if (Object.keys(entry).length) byLanguage[code] = entry;
     }
     const body = {
       language: language.value,
@@ -290,7 +314,7 @@ function renderForm(root, settings, texts, queues) {
       human_keywords: keywords(human),
       optout_keywords: keywords(optout),
       optin_keywords: keywords(optin),
-      bot_texts: botTexts,
+      bot_texts_by_language: byLanguage,
     };
     save.disabled = true;
     try {
@@ -298,11 +322,27 @@ function renderForm(root, settings, texts, queues) {
       toast(t("settings_saved"));
       renderForm(root, saved, texts, queues);
     } catch (failure) {
-      showErrors(form, failure);
+      showErrors(form, textErrorsShown(failure));
       form.querySelector("[aria-invalid], .form-error:not(:empty)")?.scrollIntoView?.({ block: "center" });
     } finally {
       save.disabled = false;
     }
   });
   replace(root, form);
+
+  /** The failure with its text errors ("bot_texts_by_language.en.welcome") put on the
+   * boxes, the language of the first one shown (the boxes show one language at a time). */
+  function textErrorsShown(failure) {
+    if (!failure?.fields) return failure;
+    const paths = Object.keys(failure.fields);
+    const first = paths.map((path) => path.match(/^bot_texts_by_language\.([^.]+)\.(.+)$/)).find(Boolean);
+    if (first && drafts[first[1]]) showTexts(first[1]);
+    for (const path of paths) {
+      const match = path.match(/^bot_texts_by_language\.([^.]+)(?:\.(.+))?$/);
+      if (!match || (match[2] && match[1] !== shown)) continue;
+      failure.fields[match[2] ? `bot_texts.${match[2]}` : "bot_texts"] = failure.fields[path];
+      delete failure.fields[path];
+    }
+    return failure;
+  }
 }

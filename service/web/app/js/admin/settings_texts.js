@@ -2,6 +2,13 @@
 // texts themselves (the defaults) come from the server, so that there is one copy.
 import { extend } from "../i18n.js";
 
+/** The languages the bot speaks, by their code, each named in itself. */
+export const BOT_LANGUAGES = [
+  ["pt-BR", "Português (Brasil)"],
+  ["en", "English"],
+  ["es", "Español"],
+];
+
 const TEXTS = {
   welcome: ["Welcome", "Boas-vindas", "Bienvenida"],
   menu_header: ["Above the menu", "Acima do menu", "Encima del menú"],
