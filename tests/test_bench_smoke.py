@@ -31,6 +31,10 @@ MEASURED = {
     "inbound.statements.steady",
     "inbound.closed.c3.throughput",
     "inbound.closed.c6.throughput",
+    "inbound.cpu.c3.per_message",
+    "inbound.cpu.c6.per_message",
+    "inbound.closed_http.c3.throughput",
+    "inbound.closed_http.c6.throughput",
     "inbound.open.latency.p50",
     "inbound.open.latency.p99",
     "inbound.open_half.latency.p50",
@@ -82,11 +86,16 @@ def test_every_figure_is_measured_next_to_its_floor(bench: tuple[dict[str, Any],
 
 def test_the_loads_ran_without_errors(bench: tuple[dict[str, Any], str]) -> None:
     figures = bench[0]["figures"]
-    for key in ("inbound.closed.c3.throughput", "inbound.closed.c6.throughput"):
-        for side in ("app", "floor"):
-            run = figures[key]["detail"][side]
+    for size in ("c3", "c6"):
+        closed = figures[f"inbound.closed.{size}.throughput"]["detail"]
+        through_http = figures[f"inbound.closed_http.{size}.throughput"]["detail"]
+        for run in (closed["app"], closed["floor"], through_http["app"]):
             assert run["errors"] == 0, run["first_error"]
             assert run["messages"] == run["conversations"] * 4
+            assert len(run["throughputs"]) == 2  # the smoke's samples
+        assert closed["samples"] == 2
+        low, high = closed["ratio_spread"]
+        assert low <= closed["ratio_median"] <= high
     open_loop = figures["inbound.open.latency.p99"]["detail"]
     for side in ("app", "floor"):
         assert open_loop[side]["errors"] == 0, open_loop[side]["first_error"]

@@ -1,6 +1,7 @@
 """Who handles a customer's message in the inbound benchmark: the real pipeline (through the
-sandbox channel, as POST /api/sandbox/{id}/inbound does, minus HTTP) or the floor (the same
-writes with plain asyncpg, one transaction per message)."""
+sandbox channel, as POST /api/sandbox/{id}/inbound does, minus HTTP), the same through HTTP
+to a server of its own, or the floor (the same writes with plain asyncpg, one transaction
+per message)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import asyncpg
+import httpx
 
 from bot.channel import OutboundMessage, Receipt
 from bot.sandbox import SandboxChannel
@@ -23,7 +25,15 @@ from tests.perf.environment import CompanySetup
 from tests.perf.loads import Handle
 from tests.perf.statements import LABEL
 
-__all__ = ["Driver", "FloorDriver", "Numbers", "PipelineDriver", "handle_for", "text_for"]
+__all__ = [
+    "Driver",
+    "FloorDriver",
+    "HttpDriver",
+    "Numbers",
+    "PipelineDriver",
+    "handle_for",
+    "text_for",
+]
 
 MENU_CHOICE_INDEX = 1
 _SETTLE_SECONDS = 60.0
@@ -152,6 +162,29 @@ class PipelineDriver:
         # A receipt that never comes would otherwise hang the run.
         async with asyncio.timeout(_SETTLE_SECONDS):
             await self._settled.wait()
+
+
+class HttpDriver:
+    """The pipeline as a client meets it: POST /api/sandbox/{id}/inbound to `atende serve`
+    in a process of its own, which answers once the bot's replies are sent."""
+
+    name = "http"
+
+    def __init__(self, http: httpx.AsyncClient, connection_id: int, headers: dict[str, str]):
+        self._http = http
+        self._path = f"/api/sandbox/{connection_id}/inbound"
+        self._headers = headers
+        self.replies = 0  # messages answered: the response does not count the replies
+
+    async def write(self, number: str, text: str) -> float:
+        body = {"from": number, "name": "Cliente Bench", "text": text}
+        response = await self._http.post(self._path, json=body, headers=self._headers)
+        response.raise_for_status()
+        self.replies += 1
+        return time.perf_counter()
+
+    async def settle(self) -> None:
+        return None
 
 
 _UPSERT_CONTACT = """

@@ -12,7 +12,7 @@ import socket
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -143,12 +143,19 @@ async def _until_healthy(process: asyncio.subprocess.Process, base_url: str) -> 
 
 
 @contextlib.asynccontextmanager
-async def served(settings: Settings, *, log: Path) -> AsyncIterator[str]:
+async def served(
+    settings: Settings, *, log: Path, env: Mapping[str, str] | None = None
+) -> AsyncIterator[str]:
     """`atende serve` with one worker in a child process, as in production: the figures
     timed through it do not share a CPU with the load generator. Yields its base URL."""
     port = free_port()
     # No timers, as in-process: nothing runs but what is measured.
-    env = {**settings_env(settings), "HOST": "127.0.0.1", "TIMERS_INTERVAL_SECONDS": "0"}
+    env = {
+        **settings_env(settings),
+        "HOST": "127.0.0.1",
+        "TIMERS_INTERVAL_SECONDS": "0",
+        **(env or {}),
+    }
     command = [sys.executable, "-m", "service.cli", "serve", "--port", str(port), "--workers", "1"]
     with log.open("wb") as out:
         # A session of its own: Sanic's manager may kill its workers' whole process group.

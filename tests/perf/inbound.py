@@ -6,8 +6,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from tests.perf.drivers import Driver, FloorDriver, Numbers, PipelineDriver, handle_for, text_for
-from tests.perf.loads import ClosedLoop, OpenLoop, closed_loop, open_loop
+from tests.perf.closed import closed_figures
+from tests.perf.drivers import (
+    Driver,
+    FloorDriver,
+    HttpDriver,
+    Numbers,
+    PipelineDriver,
+    handle_for,
+    text_for,
+)
+from tests.perf.loads import OpenLoop, closed_loop, open_loop
 from tests.perf.results import Figure, Results, Target
 from tests.perf.statements import Statement, StatementLog, breakdown
 from tests.perf.stats import summarize
@@ -29,6 +38,8 @@ class InboundSizes:
     open_conversations: int = 200
     open_duration: float = 20.0
     warmup_conversations: int = 20
+    samples: int = 5  # closed-loop runs of each size and side
+    http_loop: bool = True  # the closed loop through HTTP too
     open_loops: bool = True  # False: statements and the closed loop only (a quick comparison)
 
 
@@ -93,18 +104,6 @@ def _statement_figures(results: Results, app: dict[int, _Count], floor: dict[int
         )
 
 
-def _closed_detail(run: ClosedLoop, replies: int) -> dict[str, Any]:
-    return {
-        "replies": replies,
-        "conversations": run.conversations,
-        "messages": run.messages,
-        "seconds": round(run.seconds, 3),
-        "cpu_ms_per_message": round(run.cpu_ms_per_message, 3),
-        "errors": run.errors,
-        "first_error": run.first_error,
-    }
-
-
 def _open_detail(run: OpenLoop) -> dict[str, Any]:
     detail: dict[str, Any] = {
         "rate": run.rate,
@@ -119,41 +118,6 @@ def _open_detail(run: OpenLoop) -> dict[str, Any]:
     if run.latencies:
         detail["latency"] = summarize(run.latencies).as_dict()
     return detail
-
-
-async def _closed_figures(
-    results: Results, app: Driver, floor: Driver, numbers: Numbers, sizes: InboundSizes
-) -> list[ClosedLoop]:
-    """The closed-loop figures; the pipeline's runs."""
-    mine_runs = []
-    for conversations in sizes.closed_conversations:
-        runs, replies = {}, {}
-        for driver in (app, floor):
-            replied = driver.replies
-            runs[driver.name] = await closed_loop(
-                handle_for(driver, numbers),
-                conversations=conversations,
-                messages_each=sizes.messages_each,
-            )
-            await driver.settle()
-            replies[driver.name] = driver.replies - replied
-        mine, base = runs[app.name], runs[floor.name]
-        mine_runs.append(mine)
-        results.add(
-            Figure(
-                key=f"inbound.closed.c{conversations}.throughput",
-                label=f"closed loop, {conversations} conversations x {sizes.messages_each}",
-                unit="msg/s",
-                value=mine.throughput,
-                floor=base.throughput,
-                target=Target(">=", 0.45, of="ratio"),
-                detail={
-                    "app": _closed_detail(mine, replies[app.name]),
-                    "floor": _closed_detail(base, replies[floor.name]),
-                },
-            )
-        )
-    return mine_runs
 
 
 _OPEN_NOTE = (
@@ -217,12 +181,14 @@ async def measure_inbound(
     pipeline: PipelineDriver,
     floor: FloorDriver,
     sizes: InboundSizes,
+    http: HttpDriver | None = None,
 ) -> None:
     """Every inbound figure, the pipeline's and the floor's in turn under each load; then,
     as the issue's rate may exceed what this build sustains (its latency is then queueing),
     the latency at half the pipeline's own saturation throughput."""
     numbers = Numbers()
-    for driver in (pipeline, floor):  # connections, prepared statements, caches
+    drivers: list[Driver] = [pipeline, floor] if http is None else [pipeline, floor, http]
+    for driver in drivers:  # connections, prepared statements, caches
         await closed_loop(
             handle_for(driver, numbers),
             conversations=sizes.warmup_conversations,
@@ -233,7 +199,14 @@ async def measure_inbound(
     app_counts = await _count(pipeline, log, Numbers.number(block, 0))
     floor_counts = await _count(floor, log, Numbers.number(block, 1))
     _statement_figures(results, app_counts, floor_counts)
-    closed = await _closed_figures(results, pipeline, floor, numbers, sizes)
+    closed = await closed_figures(
+        results,
+        drivers,
+        numbers,
+        sizes=sizes.closed_conversations,
+        messages_each=sizes.messages_each,
+        samples=sizes.samples,
+    )
     if not sizes.open_loops:
         return
     await _open_figures(

@@ -28,8 +28,10 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import httpx
 
+from service.channels import ChannelHub
 from service.db import migrate_db
-from tests.perf.drivers import FloorDriver, PipelineDriver
+from service.settings import Settings
+from tests.perf.drivers import FloorDriver, HttpDriver, PipelineDriver
 from tests.perf.environment import (
     DEFAULT_DATABASE_URL,
     DEFAULT_REDIS_URL,
@@ -73,6 +75,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--pool-size", type=int, default=5, help="Tortoise's default: 5")
     parser.add_argument("--closed", type=int, nargs="+", help="conversations, e.g. 50 200")
     parser.add_argument("--messages-each", type=int)
+    parser.add_argument("--samples", type=int, help="closed-loop runs of each size (median)")
+    parser.add_argument(
+        "--no-http", action="store_true", help="inbound: no closed loop through HTTP"
+    )
     parser.add_argument(
         "--closed-only", action="store_true", help="inbound: no open loop (quick comparisons)"
     )
@@ -99,6 +105,7 @@ _SMOKE_INBOUND = InboundSizes(
     open_conversations=6,
     open_duration=1.0,
     warmup_conversations=2,
+    samples=2,
 )
 _SMOKE_INBOX = InboxSizes(tickets=400, messages=4_000, requests=10, warmup_requests=2)
 # One server (2 workers: the path across workers) keeps the suite's added time small.
@@ -124,6 +131,8 @@ def config_from(argv: Sequence[str] | None) -> tuple[BenchConfig, Path]:
         open_conversations=args.open_conversations,
         open_duration=args.open_duration,
         open_loops=False if args.closed_only else None,
+        samples=args.samples,
+        http_loop=False if args.no_http else None,
     )
     inbox = _overridden(inbox, tickets=args.tickets, messages=args.messages, requests=args.requests)
     fanout = _overridden(
@@ -204,15 +213,7 @@ async def _measure(
             asyncpg.create_pool(dsn, min_size=1, max_size=config.pool_size) as pool,
         ):
             if "inbound" in config.parts:
-                app_company = await set_up_company(http, name="bench-inbound")
-                floor_company = await set_up_company(http, name="bench-floor")
-                await measure_inbound(
-                    results=results,
-                    log=log,
-                    pipeline=await PipelineDriver.start(running.hub, app_company.connection_id),
-                    floor=FloorDriver(pool, floor_company),
-                    sizes=config.inbound,
-                )
+                await _inbound(config, settings, http, running.hub, pool, results, log)
             if "inbox" in config.parts:
                 setup = await set_up_company(http, name="bench-inbox")
                 log_file = Path(data_dir) / "server.log"
@@ -237,6 +238,44 @@ async def _measure(
                     sizes=config.fanout,
                     log_dir=Path(data_dir),
                 )
+
+
+async def _inbound(
+    config: BenchConfig,
+    settings: Settings,
+    http: httpx.AsyncClient,
+    hub: ChannelHub,
+    pool: asyncpg.Pool,
+    results: Results,
+    log: StatementLog,
+) -> None:
+    app_company = await set_up_company(http, name="bench-inbound")
+    floor_company = await set_up_company(http, name="bench-floor")
+    http_company = await set_up_company(http, name="bench-http")
+    async with contextlib.AsyncExitStack() as stack:
+        through = None
+        if config.inbound.http_loop:
+            server_url = await stack.enter_async_context(
+                # Every simulated customer comes from this one address.
+                served(
+                    settings,
+                    log=settings.data_dir / "server-inbound.log",
+                    env={"MAX_CONNECTIONS_PER_IP": "100000"},
+                )
+            )
+            limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
+            client = await stack.enter_async_context(
+                httpx.AsyncClient(base_url=server_url, timeout=60, limits=limits)
+            )
+            through = HttpDriver(client, http_company.connection_id, http_company.admin_headers)
+        await measure_inbound(
+            results=results,
+            log=log,
+            pipeline=await PipelineDriver.start(hub, app_company.connection_id),
+            floor=FloorDriver(pool, floor_company),
+            sizes=config.inbound,
+            http=through,
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
