@@ -23,8 +23,8 @@ import pandas as pd
 from pydantic import ValidationError
 
 from service.companies.schemas import CompanySettings
-from service.reports.sql import bind
 from service.settings import Settings
+from service.sql import bind, sqlite_value
 
 __all__ = ["Source", "connect"]
 
@@ -64,16 +64,10 @@ class _LoopThread:
 
 
 def _sqlite_value(value: Any) -> Any:
-    """A parameter as SQLite compares it: Tortoise keeps timestamps as ISO text in UTC."""
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is None:
-            raise ValueError(f"a naive datetime ({value}) as a query parameter: give a time zone")
-        return value.astimezone(dt.UTC).isoformat(" ")
-    if isinstance(value, dt.date):
-        return value.isoformat()
+    """A parameter as SQLite compares it (the service's conversion; booleans as 0/1)."""
     if isinstance(value, bool):
         return int(value)
-    return value
+    return sqlite_value(value)
 
 
 def _postgres_value(value: Any) -> Any:

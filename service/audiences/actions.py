@@ -10,7 +10,7 @@ import datetime as dt
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from service.audiences.filters import Sql, compile_filters
+from service.audiences.filters import compile_filters
 from service.audiences.models import ContactList, ContactListMember, Segment
 from service.audiences.schemas import (
     ContactListCreate,
@@ -26,6 +26,7 @@ from service.auth.tokens import Principal
 from service.contacts.models import Contact
 from service.errors import Conflict
 from service.queues.models import Queue
+from service.sql import Sql
 from service.tags.models import Tag
 from service.tenancy import ensure_name_free, get_owned, lock_company, owned_ids
 

@@ -8,63 +8,12 @@ contacts and groups never match: campaigns send to what this returns."""
 from __future__ import annotations
 
 import datetime as dt
-import re
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
-
-from tortoise import connections
 
 from service.audiences.schemas import FieldCondition, SegmentFilters
+from service.sql import Sql
 
-__all__ = ["Compiled", "Sql", "compile_filters"]
-
-
-class Sql:
-    """Raw SQL on the default connection. `param(value)` returns a marker to write in the
-    SQL text; when the statement runs, markers become `?` (SQLite, bound in the order they
-    appear) or `$n` (Postgres), so the order in which parts were built does not matter."""
-
-    _MARKER = re.compile(r":p(\d+)\b")
-
-    def __init__(self) -> None:
-        self.connection = connections.get("default")
-        self.dialect: str = self.connection.capabilities.dialect
-        self._values: list[Any] = []
-
-    def param(self, value: Any) -> str:
-        # SQLite keeps timestamps as text in Tortoise's format: compare with the same text.
-        if self.dialect == "sqlite" and isinstance(value, dt.datetime):
-            value = value.astimezone(dt.UTC).isoformat(" ")
-        self._values.append(value)
-        return f":p{len(self._values) - 1}"
-
-    def params(self, values: Sequence[Any]) -> str:
-        return ", ".join(self.param(v) for v in values)
-
-    def bind(self, sql: str) -> tuple[str, list[Any]]:
-        """The statement in the dialect's placeholders, and its values in their order."""
-        values: list[Any] = []
-        numbers: dict[int, int] = {}
-
-        def marker(match: re.Match[str]) -> str:
-            index = int(match.group(1))
-            if self.dialect == "sqlite":  # positional: a marker used twice is bound twice
-                values.append(self._values[index])
-                return "?"
-            if index not in numbers:
-                values.append(self._values[index])
-                numbers[index] = len(values)
-            return f"${numbers[index]}"
-
-        return self._MARKER.sub(marker, sql), values
-
-    async def rows(self, sql: str) -> list[Sequence[Any]]:
-        _, rows = await self.connection.execute_query(*self.bind(sql))
-        return [tuple(row) for row in rows]
-
-    async def execute(self, sql: str) -> None:
-        await self.connection.execute_query(*self.bind(sql))
+__all__ = ["Compiled", "compile_filters"]
 
 
 @dataclass

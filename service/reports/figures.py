@@ -40,9 +40,9 @@ from service.reports.schemas import (
     VolumeOut,
     WaitingNow,
 )
-from service.reports.sql import Sql, timestamp
 from service.reports.stats import duration_stats
 from service.reports.stays import entered_sql, stays_ended_sql
+from service.sql import Sql, timestamp
 from service.tenancy import scoped
 from service.users.models import User
 

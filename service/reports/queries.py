@@ -34,7 +34,7 @@ from service.reports.schemas import (
     StatusFigures,
     WaitingFigures,
 )
-from service.reports.sql import Sql, timestamp
+from service.sql import Sql, timestamp
 from service.tenancy import scoped
 
 __all__ = ["dashboard", "day_bounds"]

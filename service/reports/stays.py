@@ -14,7 +14,7 @@ analytics.load implies the same lines, so both implementations agree on those ti
 
 from __future__ import annotations
 
-from service.reports.sql import Sql
+from service.sql import Sql
 from service.tickets.models import HistoryKind
 
 __all__ = ["MOVES", "entered_sql", "stays_ended_sql"]

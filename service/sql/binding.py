@@ -1,16 +1,13 @@
-"""Raw SQL for the reports, on either backend: `:name` parameters, and the few dialect
-differences (subtracting timestamps, how SQLite returns a timestamp) in one place."""
+"""`:name` parameters to the dialect's placeholders, and values to what each backend compares."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
-from tortoise import connections
-
-__all__ = ["Sql", "bind", "timestamp"]
+__all__ = ["bind", "sqlite_value", "timestamp"]
 
 # `:name`, not a Postgres cast (`::date`) nor a time in a literal (`'10:30'`).
 _PARAMETER = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
@@ -52,6 +49,19 @@ def bind(
     return _PARAMETER.sub(marker, sql), values
 
 
+def sqlite_value(value: Any) -> Any:
+    """A parameter as SQLite compares it: Tortoise keeps timestamps there as ISO text in UTC
+    ("YYYY-MM-DD HH:MM:SS…"), so a datetime becomes the same text (a naive one, whose zone
+    nobody knows, is refused); a date its ISO text."""
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            raise ValueError(f"a naive datetime ({value}) as a query parameter: give a time zone")
+        return value.astimezone(dt.UTC).isoformat(" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
 def timestamp(value: Any) -> dt.datetime | None:
     """A timestamp as either backend returns it: an aware datetime (Postgres) or the text
     Tortoise stored (SQLite); always aware, in UTC when the text carries no offset."""
@@ -61,42 +71,3 @@ def timestamp(value: Any) -> dt.datetime | None:
         value = dt.datetime.fromisoformat(value)
     assert isinstance(value, dt.datetime)
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-
-
-class Sql:
-    """Raw SQL on the default connection, with `:name` parameters in any dialect."""
-
-    def __init__(self) -> None:
-        self._connection = connections.get("default")
-        self.dialect: str = self._connection.capabilities.dialect
-
-    @property
-    def postgres(self) -> bool:
-        return self.dialect == "postgres"
-
-    def seconds_between(self, earlier: str, later: str) -> str:
-        """SQL for `later - earlier` in seconds (SQLite: to the millisecond only)."""
-        if self.dialect == "sqlite":
-            return f"((julianday({later}) - julianday({earlier})) * 86400.0)"
-        return f"EXTRACT(EPOCH FROM ({later} - {earlier}))"
-
-    def differs(self, left: str, right: str) -> str:
-        """SQL for `left` and `right` not being the same value, a null equal to a null (only
-        Postgres speaks `IS DISTINCT FROM`; SQLite's `IS NOT` means the same)."""
-        if self.dialect == "sqlite":
-            return f"({left} IS NOT {right})"
-        return f"({left} IS DISTINCT FROM {right})"
-
-    def _value(self, value: Any) -> Any:
-        # SQLite keeps timestamps as text in Tortoise's format (UTC, "YYYY-MM-DD HH:MM:SS…");
-        # compare with the same text.
-        if self.dialect == "sqlite" and isinstance(value, dt.datetime):
-            return value.astimezone(dt.UTC).isoformat(" ")
-        return value
-
-    async def rows(self, sql: str, **params: Any) -> list[Sequence[Any]]:
-        statement, values = bind(
-            sql, params, postgres=self.postgres, convert=self._value, arrays=True
-        )
-        _, rows = await self._connection.execute_query(statement, values)
-        return [tuple(row) for row in rows]
