@@ -33,6 +33,7 @@ lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-logo  # the architecture: contracts in pyproject.toml [tool.importlinter]
 
 format: $(VENV)/.dev-installed
 	$(BIN)/ruff check --fix .
@@ -45,4 +46,4 @@ bench: $(VENV)/.dev-installed
 	$(BIN)/python -m tests.perf $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

@@ -26,13 +26,13 @@ from service.loops import LoopHealth
 from service.metrics import CONTENT_TYPE_LATEST, Metrics
 from service.openapi import BEARER
 from service.realtime.broker import InProcessBroker, RedisBroker
-from service.realtime.events import current_ticket_audience
 from service.realtime.hub import RealtimeHub
 from service.realtime.presence import MemoryPresence, RedisPresence
 from service.scheduled.runner import ScheduledRunner
 from service.scheduler import Scheduler
 from service.server import configure_limits
 from service.settings import Settings
+from service.tickets.audience import current_ticket_audience
 from service.watchdog import worker_report
 
 __all__ = ["create_app"]

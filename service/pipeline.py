@@ -69,7 +69,7 @@ from service.flow_config import (
 from service.media import media_fields
 from service.outbound import OutboundSender
 from service.realtime.broker import Broker
-from service.realtime.events import EventBatch, ticket_audience, transaction_with_events
+from service.realtime.events import EventBatch, transaction_with_events
 from service.statements import (
     fetch,
     insert,
@@ -81,6 +81,7 @@ from service.statements import (
     update_statement,
 )
 from service.tickets import lifecycle
+from service.tickets.audience import ticket_audience
 from service.tickets.history import announce as announce_ticket
 from service.tickets.history import history_out, record
 from service.tickets.lifecycle import BOT, CUSTOMER, Change

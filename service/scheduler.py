@@ -14,8 +14,9 @@ from service.clock import Clock
 from service.companies.schemas import CompanySettings
 from service.companies.service import get_company_settings
 from service.realtime.broker import Broker
-from service.realtime.events import ticket_audience, transaction_with_events
+from service.realtime.events import transaction_with_events
 from service.tickets import lifecycle
+from service.tickets.audience import ticket_audience
 from service.tickets.history import announce, record
 from service.tickets.lifecycle import TIMER, Change
 from service.tickets.models import Ticket, TicketStatus

@@ -157,5 +157,5 @@ async def preview_filters(
             f"SELECT c.id FROM contacts c WHERE {sampled.where} ORDER BY c.id LIMIT {_SAMPLE}"
         )
     ]
-    contacts = await Contact.filter(id__in=ids).order_by("id") if ids else []
+    contacts = await scoped(Contact, company_id).filter(id__in=ids).order_by("id") if ids else []
     return SegmentPreview(count=int(count), sample=await contacts_out(contacts))

@@ -10,11 +10,11 @@ from tortoise.transactions import in_transaction
 from service.audit.actions import record_change, snapshot
 from service.auth.tokens import Principal
 from service.campaigns.models import Campaign
-from service.companies.limits import check_plan_limit
 from service.connections.models import Channel, Connection, ConnectionStatus
 from service.connections.schemas import ConnectionCreate, ConnectionUpdate
 from service.connections.service import get_connection
 from service.errors import Conflict, InvalidFields
+from service.plan_limits import check_plan_limit
 from service.queues.models import Queue
 from service.tenancy import ensure_name_free, lock_company, owned_ids, scoped
 from service.tickets.models import Ticket

@@ -61,9 +61,10 @@ async def get_contact(*, company_id: int, contact_id: int) -> Contact:
     return await get_owned(Contact, company_id, contact_id)
 
 
-async def _tickets_counts(contact_ids: list[int]) -> dict[int, int]:
+async def _tickets_counts(company_id: int, contact_ids: list[int]) -> dict[int, int]:
     rows = await (
-        Ticket.filter(contact_id__in=contact_ids)
+        scoped(Ticket, company_id)
+        .filter(contact_id__in=contact_ids)
         .annotate(tickets_count=Count("id"))
         .group_by("contact_id")
         .values_list("contact_id", "tickets_count")
@@ -77,7 +78,8 @@ async def contacts_out(rows: Sequence[Contact]) -> list[ContactOut]:
         return []
     contacts = list(rows)
     await Contact.fetch_for_list(contacts, "tags")
-    counts = await _tickets_counts([c.id for c in contacts])
+    # One company's contacts (a list is never mixed).
+    counts = await _tickets_counts(contacts[0].company_id, [c.id for c in contacts])  # type: ignore[attr-defined]
     return [
         ContactOut(
             id=c.id,

@@ -11,9 +11,9 @@ from tortoise.transactions import in_transaction
 from flows.spec import MenuOption, forwarded_queue_ids, options_tree_problems
 from service.audit.actions import record_change, snapshot
 from service.auth.tokens import Principal
-from service.companies.limits import check_plan_limit
 from service.connections.models import Connection
 from service.errors import Conflict, InvalidFields
+from service.plan_limits import check_plan_limit
 from service.queues.models import Queue
 from service.queues.schemas import QueueCreate, QueueUpdate
 from service.queues.service import get_queue, queues_forwarding_to

@@ -19,45 +19,14 @@ from tortoise.connection import get_connection
 from tortoise.transactions import in_transaction
 
 from service.realtime.broker import Broker
-from service.tickets.models import Ticket
 
 __all__ = [
     "EventBatch",
     "OuterTransaction",
-    "current_ticket_audience",
-    "ticket_audience",
     "transaction_with_events",
 ]
 
 log = logging.getLogger("atende.realtime")
-
-
-def ticket_audience(ticket: Any) -> dict[str, Any]:
-    """Who may see an event about this ticket: its company, status, queue and assignee."""
-    return {
-        "company_id": ticket.company_id,
-        "queue_id": ticket.queue_id,
-        "user_id": ticket.user_id,
-        "status": str(ticket.status),
-        "ticket_id": ticket.id,
-    }
-
-
-async def current_ticket_audience(audience: dict[str, Any]) -> dict[str, Any] | None:
-    """The audience of a ticket as it is now, for events that name only the ticket (a
-    message's new status); None if the ticket is gone."""
-    row = (
-        await Ticket.filter(id=audience["ticket_id"], company_id=audience["company_id"])
-        .first()
-        .values("queue_id", "user_id", "status")
-    )
-    if row is None:
-        return None
-    return {
-        **audience,
-        **row,
-        "status": str(row["status"]),
-    }
 
 
 class EventBatch:

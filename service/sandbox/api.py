@@ -35,7 +35,7 @@ from service.sandbox.schemas import (
     SandboxTyping,
 )
 from service.statements import fetch
-from service.tenancy import get_owned
+from service.tenancy import get_owned, scoped
 from service.tickets.models import Direction, Message
 from service.tickets.service import message_out
 
@@ -189,15 +189,19 @@ async def sandbox_outbound(
     Oldest first, with each message's file and the channel id it quoted."""
     connection = await _sandbox_connection(principal, connection_id)
     number = _chat(request, parse_query(request, SandboxOutboundQuery).to, "to")
-    contact = await Contact.get_or_none(company_id=principal.company_id, number=number)
+    contact = await scoped(Contact, principal.company_id).get_or_none(number=number)
     if contact is None:
         return respond({"items": []})
-    messages = await Message.filter(
-        connection_id=connection.id,
-        ticket__contact_id=contact.id,
-        direction=Direction.outbound,
-        is_note=False,
-    ).order_by("id")
+    messages = (
+        await scoped(Message, principal.company_id)
+        .filter(
+            connection_id=connection.id,
+            ticket__contact_id=contact.id,
+            direction=Direction.outbound,
+            is_note=False,
+        )
+        .order_by("id")
+    )
     items = [
         SandboxMessageOut(
             id=m.id,

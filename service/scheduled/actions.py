@@ -27,12 +27,13 @@ from service.errors import Conflict, Forbidden, InvalidFields, PayloadTooLarge
 from service.events import SCHEDULED_UPDATED, TICKET_CREATED
 from service.media import clean_filename, clean_mime, kind_for_mime, remove_media, store_media
 from service.realtime.broker import Broker
-from service.realtime.events import EventBatch, ticket_audience, transaction_with_events
+from service.realtime.events import EventBatch, transaction_with_events
 from service.scheduled.schemas import ScheduledCreate, ScheduledMedia, ScheduledUpdate
 from service.scheduled.service import scheduled_out
 from service.tenancy import get_owned, owned_ids, scoped
 from service.tickets import lifecycle
 from service.tickets.actions import send_agent_message
+from service.tickets.audience import ticket_audience
 from service.tickets.history import record
 from service.tickets.models import ACTIVE_STATUSES, Message, Ticket, TicketStatus
 from service.tickets.service import ticket_out

@@ -27,9 +27,10 @@ from service.flow_config import bot_config_for, conversation_for
 from service.media import media_fields
 from service.queues.models import Queue
 from service.realtime.broker import Broker
-from service.realtime.events import EventBatch, ticket_audience, transaction_with_events
+from service.realtime.events import EventBatch, transaction_with_events
 from service.tenancy import id_in_range, scoped
 from service.tickets import lifecycle
+from service.tickets.audience import ticket_audience
 from service.tickets.history import announce, record
 from service.tickets.lifecycle import Actor, Change
 from service.tickets.models import (

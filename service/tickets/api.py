@@ -100,7 +100,11 @@ async def _tell_channel(call: Awaitable[None], *, what: str, connection_id: int)
 
 async def _chat_of(ticket: Ticket) -> str:
     """The WhatsApp chat of a ticket: its contact's number (or group JID)."""
-    contact = await Contact.get(id=ticket.contact_id).only("id", "number")  # type: ignore[attr-defined]
+    contact = await (
+        scoped(Contact, ticket.company_id)  # type: ignore[attr-defined]
+        .get(id=ticket.contact_id)  # type: ignore[attr-defined]
+        .only("id", "number")
+    )
     return contact.number
 
 

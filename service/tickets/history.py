@@ -12,8 +12,9 @@ from typing import Any
 from service.contacts.models import Contact
 from service.events import TICKET_HISTORY, TICKET_UPDATED
 from service.queues.models import Queue
-from service.realtime.events import EventBatch, ticket_audience
+from service.realtime.events import EventBatch
 from service.statements import insert
+from service.tickets.audience import ticket_audience
 from service.tickets.lifecycle import Change
 from service.tickets.models import Ticket, TicketEvent
 from service.tickets.schemas import HistoryActor, HistoryEntryOut, NamedRef

@@ -13,8 +13,8 @@ from service.audit.actions import record_change, snapshot
 from service.auth.actions import revoke_user_sessions
 from service.auth.passwords import hash_password, verify_password
 from service.auth.tokens import Principal
-from service.companies.limits import check_plan_limit
 from service.errors import Conflict, Forbidden, InvalidFields
+from service.plan_limits import check_plan_limit
 from service.queues.models import Queue
 from service.tenancy import get_owned, lock_company, owned_ids
 from service.users.models import Role, User

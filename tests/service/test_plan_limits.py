@@ -12,10 +12,10 @@ import httpx
 import pytest
 from tortoise.transactions import in_transaction
 
-from service.companies import limits
-from service.companies.limits import Resource, check_plan_limit
+from service import plan_limits
 from service.companies.models import Plan
 from service.connections.models import Connection
+from service.plan_limits import Resource, check_plan_limit
 from service.queues.models import Queue
 from service.tenancy import lock_company, scoped
 from service.users.models import Role, User
@@ -125,7 +125,7 @@ async def test_the_limit_check_refuses_to_run_outside_the_creating_transaction(
 
 def test_limits_do_not_import_the_domains_they_limit() -> None:
     """Dependencies point one way: the users, queues and connections domains use the limits."""
-    tree = ast.parse(Path(limits.__file__).read_text())
+    tree = ast.parse(Path(plan_limits.__file__).read_text())
     imported = {
         node.module
         for node in ast.walk(tree)

@@ -157,8 +157,8 @@ async def test_pending_tickets_without_a_queue_are_shown_to_the_fallback_queues_
     client: httpx.AsyncClient, tenant: Tenant
 ) -> None:
     from service.auth.tokens import Principal
-    from service.realtime.events import ticket_audience
     from service.realtime.hub import may_see
+    from service.tickets.audience import ticket_audience
     from service.tickets.service import agent_queue_ids
 
     fallback, other = await make_queue(tenant), await make_queue(tenant)

@@ -2,7 +2,10 @@
 
 `check_plan_limit` is the one way to create a plan-limited row: each create action calls it
 inside the transaction that inserts the row. The caller names the model it creates, so this
-module counts rows without knowing (or importing) the users, queues or connections domains."""
+module counts rows without knowing (or importing) the users, queues or connections domains.
+
+It lives outside service/companies because the companies package never needs it: the users,
+queues and connections actions depend on it, and it on the plan (import-linter holds both)."""
 
 from __future__ import annotations
 
