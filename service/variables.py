@@ -16,7 +16,35 @@ from flows.texts import (
 from service.auth.tokens import Principal
 from service.errors import InvalidFields
 
-__all__ = ["check_bot_variables", "check_contact_variables", "language_of"]
+__all__ = ["check_bot_variables", "check_contact_variables", "language_of", "templates_in"]
+
+
+# In a menu tree, the texts the bot says are the options' titles (the menu's lines) and
+# messages (keys and keywords are matched, not said); any other body is walked whole.
+_MENU_KEYS = frozenset({"title", "message", "children"})
+
+
+def templates_in(given: Mapping[str, Any], fields: Iterable[str]) -> dict[str, str]:
+    """The texts of `fields` in a request body (as JSON), by their dotted path, as the 422
+    names them: `greeting`, `bot_texts_by_language.en.welcome`, `options.0.children.1.message`
+    (in a list of menu options, only what the bot says)."""
+    found: dict[str, str] = {}
+
+    def walk(path: str, value: Any, keys: frozenset[str] | None) -> None:
+        if isinstance(value, str):
+            found[path] = value
+        elif isinstance(value, Mapping):
+            for key, inner in value.items():
+                if keys is None or key in keys:
+                    walk(f"{path}.{key}", inner, keys)
+        elif isinstance(value, list):
+            for index, inner in enumerate(value):
+                walk(f"{path}.{index}", inner, _MENU_KEYS)
+
+    for name in fields:
+        if given.get(name) is not None:
+            walk(name, given[name], None)
+    return found
 
 
 async def language_of(actor: Principal) -> str:
@@ -49,7 +77,8 @@ async def _refuse(
 
 
 async def check_bot_variables(*, actor: Principal, templates: Mapping[str, str]) -> None:
-    """Bot texts and quick replies: only the conversation's variables (VARIABLES)."""
+    """Bot texts, greetings, menus and quick replies: only the conversation's variables
+    (VARIABLES)."""
     await _refuse(actor, templates, VARIABLES, custom=False)
 
 

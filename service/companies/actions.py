@@ -34,7 +34,7 @@ from service.errors import Conflict, InvalidFields, NotFound
 from service.queues.models import Queue
 from service.tenancy import owned_ids, scoped
 from service.users.models import Role, User
-from service.variables import check_bot_variables
+from service.variables import check_bot_variables, templates_in
 
 __all__ = [
     "create_company",
@@ -213,30 +213,13 @@ async def delete_company(*, actor: Principal, company_id: int) -> None:
         )
 
 
-def _bot_templates(given: dict[str, Any]) -> dict[str, str]:
-    """Every text of the bot settings given, by its dotted field path (per-language texts
-    nest one level deeper: walk whatever shape they have)."""
-    found: dict[str, str] = {}
-
-    def walk(path: str, value: Any) -> None:
-        if isinstance(value, str):
-            found[path] = value
-        elif isinstance(value, dict):
-            for key, inner in value.items():
-                walk(f"{path}.{key}", inner)
-
-    for key, value in given.items():
-        if key.startswith("bot_texts"):
-            walk(key, value)
-    return found
-
-
 async def update_company_settings(
     *, actor: Principal, data: CompanySettingsUpdate
 ) -> CompanySettings:
     """Change the settings present in `data`; only keys whose value changes are written."""
     given = data.model_dump(mode="json", include=data.model_fields_set)
-    await check_bot_variables(actor=actor, templates=_bot_templates(given))
+    texts = templates_in(given, ("bot_texts", "bot_texts_by_language"))
+    await check_bot_variables(actor=actor, templates=texts)
     async with in_transaction():
         if given.get("fallback_queue_id") is not None:
             fallback = [given["fallback_queue_id"]]

@@ -18,6 +18,7 @@ from service.plan_limits import check_plan_limit
 from service.queues.models import Queue
 from service.tenancy import ensure_name_free, lock_company, owned_ids, scoped
 from service.tickets.models import Ticket
+from service.variables import check_bot_variables, templates_in
 
 __all__ = [
     "create_connection",
@@ -64,8 +65,14 @@ async def _unset_other_defaults(actor: Principal, *, keep_id: int | None) -> Non
         await _set_default(actor, other, False)
 
 
+# What the bot says for a connection, with the conversation's `{{variables}}`.
+_SAID = ("greeting", "farewell", "out_of_hours_message")
+
+
 async def create_connection(*, actor: Principal, data: ConnectionCreate) -> Connection:
     """A new connection (the company's first one becomes its default)."""
+    given = data.model_dump(mode="json")
+    await check_bot_variables(actor=actor, templates=templates_in(given, _SAID))
     async with in_transaction():
         await lock_company(actor.company_id)
         queues = await owned_ids(Queue, actor.company_id, data.queue_ids, field="queue_ids")
@@ -100,6 +107,8 @@ async def update_connection(
 ) -> Connection:
     """Change the fields the body sets; making one default un-defaults the others."""
     changes = data.changes()
+    given = data.model_dump(mode="json", include=set(changes))
+    await check_bot_variables(actor=actor, templates=templates_in(given, _SAID))
     async with in_transaction():
         await lock_company(actor.company_id)
         connection = await get_connection(

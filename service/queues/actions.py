@@ -19,6 +19,7 @@ from service.queues.schemas import QueueCreate, QueueUpdate
 from service.queues.service import get_queue, queues_forwarding_to
 from service.tenancy import ensure_name_free, lock_company, scoped
 from service.users.models import User
+from service.variables import check_bot_variables, templates_in
 
 __all__ = ["create_queue", "delete_queue", "update_queue"]
 
@@ -52,8 +53,14 @@ async def _audit_snapshot(queue: Queue) -> dict[str, Any]:
     return snapshot(queue, user_ids=user_ids, connection_ids=connection_ids)
 
 
+# What the bot says of a queue, with the conversation's `{{variables}}`.
+_SAID = ("greeting", "out_of_hours_message", "options")
+
+
 async def create_queue(*, actor: Principal, data: QueueCreate) -> Queue:
     """A new queue of the actor's company (422 on a bad tree, 409 on a used name, 403 when full)."""
+    given = data.model_dump(mode="json")
+    await check_bot_variables(actor=actor, templates=templates_in(given, _SAID))
     async with in_transaction():
         await lock_company(actor.company_id)
         await _check_options(actor.company_id, data.options)
@@ -77,6 +84,8 @@ async def create_queue(*, actor: Principal, data: QueueCreate) -> Queue:
 async def update_queue(*, actor: Principal, queue_id: int, data: QueueUpdate) -> Queue:
     """Change the fields the body sets; `business_hours: null` means always open."""
     changes = data.changes()
+    given = data.model_dump(mode="json", include=set(changes))
+    await check_bot_variables(actor=actor, templates=templates_in(given, _SAID))
     async with in_transaction():
         await lock_company(actor.company_id)
         queue = await get_queue(company_id=actor.company_id, queue_id=queue_id, lock=True)

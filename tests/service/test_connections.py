@@ -408,3 +408,24 @@ async def test_a_connection_with_conversations_is_not_deleted(
     assert await Ticket.filter(connection_id=connection_id).count() == 1
     kept = await client.get(f"/api/connections/{connection_id}", headers=tenant.headers)
     assert kept.status_code == 200
+
+
+async def test_greeting_and_farewell_may_use_only_known_variables(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    refused = await client.post(
+        "/api/connections",
+        json={"name": unique("conn"), "greeting": "Olá {{cliente}}"},
+        headers=tenant.headers,
+    )
+    assert refused.status_code == 422, refused.text
+    assert list(refused.json()["error"]["fields"]) == ["greeting"]
+    connection = await make_connection(client, tenant, greeting="Olá {{first_name}}")
+    changed = await client.patch(
+        f"/api/connections/{connection['id']}",
+        json={"farewell": "Até logo, {{agente}}"},
+        headers=tenant.headers,
+    )
+    assert changed.status_code == 422, changed.text
+    assert list(changed.json()["error"]["fields"]) == ["farewell"]
+    assert (await read(client, tenant, connection["id"]))["farewell"] == ""

@@ -469,3 +469,25 @@ async def test_concurrent_creates_of_one_name_give_one_queue(
         *[client.post("/api/queues", json={"name": name}, headers=tenant.headers) for _ in range(5)]
     )
     assert sorted(r.status_code for r in responses) == [201, 409, 409, 409, 409]
+
+
+async def test_what_the_bot_says_may_use_only_known_variables(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    menu = [
+        {"key": "{{k}}", "title": "Boletos", "action": "human", "message": "Oi {{primeiro_nome}}"}
+    ]
+    refused = await client.post(
+        "/api/queues", json={"name": unique("q"), "options": menu}, headers=tenant.headers
+    )
+    fields = fields_of(refused)
+    assert list(fields) == ["options.0.message"]  # a key is matched, not said
+    assert fields["options.0.message"].startswith("Variável desconhecida: {{primeiro_nome}}")
+    assert not await Queue.filter(company_id=tenant.company.id).exists()
+    queue = await make_queue(client, tenant, greeting="Olá, {{first_name}}! {{protocol}}")
+    changed = await client.patch(
+        f"/api/queues/{queue['id']}",
+        json={"out_of_hours_message": "Fechado, {{nome}}."},
+        headers=tenant.headers,
+    )
+    assert list(fields_of(changed)) == ["out_of_hours_message"]
