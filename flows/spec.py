@@ -82,16 +82,29 @@ QueueRef = Annotated[int, Field(ge=1, le=2**31 - 1)]
 class MenuOption(BaseModel):
     """One entry of a menu: the customer types `key` and the bot does `action`."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    # A docstring under a field is its description in the API's /docs.
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, use_attribute_docstrings=True
+    )
 
     key: Annotated[str, Field(min_length=1, max_length=20), storable_text]
+    """What the customer types to choose the option (e.g. "1"), unique in its menu ignoring
+    case; "0" and "#" are reserved for back and main menu."""
     title: Annotated[str, Field(min_length=1, max_length=100), storable_text]
+    """The option's text in the menu; typing it (or something close) also chooses it."""
     message: Annotated[str, Field(max_length=2000), storable_text] = ""
+    """Sent when the option is chosen, before its action (for "end": the farewell instead of
+    the default one); empty: none."""
     action: MenuAction
+    """submenu: show `children`; queue: move the ticket to `queue_id`; human: hand the
+    ticket to the agents of this queue; end: close the ticket."""
     queue_id: QueueRef | None = Field(default=None, validate_default=True)
+    """The queue to move to: required with action "queue", null otherwise."""
     children: list[MenuOption] = Field(
         default_factory=list, max_length=MAX_OPTIONS_PER_LEVEL, validate_default=True
     )
+    """The submenu's options (at least one) with action "submenu", empty otherwise; menus
+    nest at most 5 levels deep."""
 
     @field_validator("key")
     @classmethod
@@ -261,15 +274,23 @@ Holiday = Annotated[
 class WeekHours(BaseModel):
     """Opening intervals `[start, end)` of each weekday; a day without any is closed."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
     mon: DayHours = Field(default_factory=list)
+    """Monday's opening intervals as ["HH:MM", "HH:MM"] pairs (start included, end excluded;
+    "24:00" ends at midnight), sorted and not overlapping; empty: closed."""
     tue: DayHours = Field(default_factory=list)
+    """Tuesday's opening intervals, as for `mon`."""
     wed: DayHours = Field(default_factory=list)
+    """Wednesday's opening intervals, as for `mon`."""
     thu: DayHours = Field(default_factory=list)
+    """Thursday's opening intervals, as for `mon`."""
     fri: DayHours = Field(default_factory=list)
+    """Friday's opening intervals, as for `mon`."""
     sat: DayHours = Field(default_factory=list)
+    """Saturday's opening intervals, as for `mon`."""
     sun: DayHours = Field(default_factory=list)
+    """Sunday's opening intervals, as for `mon`."""
 
     @field_validator(*WEEKDAYS)
     @classmethod
@@ -303,11 +324,16 @@ def _timezone(value: str) -> str:
 class BusinessHours(BaseModel):
     """When a queue is attended: weekly intervals in a time zone, minus holidays."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, use_attribute_docstrings=True
+    )
 
     timezone: Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_timezone)]
+    """The IANA time zone the hours are in (e.g. America/Sao_Paulo)."""
     days: WeekHours = Field(default_factory=WeekHours)
+    """The opening intervals of each weekday; a day left out is closed."""
     holidays: list[Holiday] = Field(default_factory=list, max_length=400)
+    """Closed days: YYYY-MM-DD (that day only) or MM-DD (every year); up to 400."""
 
     @model_validator(mode="after")
     def _unique_holidays(self) -> BusinessHours:

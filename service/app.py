@@ -12,7 +12,7 @@ import swagger_ui_bundle
 from redis.asyncio import Redis
 from sanic import Request, Sanic
 from sanic.response import HTTPResponse, file, json, raw
-from sanic_ext import Extend
+from sanic_ext import Extend, openapi
 
 from service.api import register_blueprints
 from service.auth.ratelimit import FallbackCounter, MemoryCounter, RedisCounter
@@ -20,11 +20,18 @@ from service.campaigns.runner import CampaignRunner
 from service.channels import ChannelHub, fake_whatsapp_for_tests
 from service.clock import Clock, utcnow
 from service.db import close_db, init_db
-from service.errors import RETRY_AFTER_SECONDS, JsonErrorHandler
+from service.errors import JsonErrorHandler
+from service.health import register_health
 from service.leases import Leases, LocalLeases, RedisLeases, installation_mark
 from service.loops import LoopHealth
 from service.metrics import CONTENT_TYPE_LATEST, Metrics
-from service.openapi import BEARER
+from service.openapi import (
+    API_DESCRIPTION,
+    API_TITLE,
+    BEARER,
+    api_version,
+    complete_document,
+)
 from service.realtime.broker import InProcessBroker, RedisBroker
 from service.realtime.hub import RealtimeHub
 from service.realtime.presence import MemoryPresence, RedisPresence
@@ -65,13 +72,14 @@ def create_app(
     app.config.OAS_UI_DEFAULT = "swagger"
     app.config.OAS_UI_REDOC = False
     app.config.OAS_PATH_TO_SWAGGER_HTML = str(WEB_DIR / "docs.html")
-    app.config.OAS_TITLE = "Atende API"
-    app.config.OAS_DESCRIPTION = "WhatsApp customer service: tickets, contacts, queues, campaigns."
-    app.config.OAS_VERSION = "1"
+    app.config.API_TITLE = API_TITLE
+    app.config.API_VERSION = api_version()
+    app.config.API_DESCRIPTION = API_DESCRIPTION
     # Our handlers validate input themselves (service.http) so that every error has one shape.
     app.config.CORS = False
     Extend(app)
     app.ext.openapi.add_security_scheme(BEARER, "http", scheme="bearer", bearer_format="JWT")
+    complete_document(app)  # the routes' error answers, parameters and operation ids
 
     app.ctx.settings = settings
     app.ctx.clock = clock
@@ -180,34 +188,13 @@ def create_app(
         if response.status >= 500:
             metrics.errors.labels("http").inc()
 
-    @app.get("/health")
-    async def health(request: Request) -> HTTPResponse:
-        """Liveness and readiness: the database and the broker answer; and the workers (with
-        `--workers N`): a dead one is being replaced while `running` < `of`."""
-        db_ok = await _database_ok()
-        broker_ok = await app.ctx.broker.ping()
-        status = 200 if db_ok and broker_ok else 503
-        body: dict[str, Any] = {
-            "status": "ok" if status == 200 else "degraded",
-            "db": "ok" if db_ok else "down",
-            "broker": ("redis" if settings.redis_url else "in-process") if broker_ok else "down",
-        }
-        workers = worker_report(app)
-        if workers is not None:
-            body["workers"] = workers
-            if workers["running"] < workers["of"]:
-                body["status"] = "degraded"  # the others serve: not a 503
-        loops_down = app.ctx.loops.down()
-        if loops_down:
-            body["loops_down"] = loops_down
-            body["status"] = "degraded"  # requests are answered: not a 503
-        return json(
-            body,
-            status=status,
-            headers={} if status == 200 else {"Retry-After": str(RETRY_AFTER_SECONDS)},
-        )
+    register_health(app)
 
     @app.get("/metrics")
+    # Not in the API's document: Prometheus scrapes it in its own text format, defined by
+    # Prometheus; operators point a scraper at it, and no client generated from the document
+    # would call it.
+    @openapi.definition(exclude=True)
     async def metrics(request: Request) -> HTTPResponse:
         """Prometheus exposition format."""
         metrics: Metrics = app.ctx.metrics
@@ -220,6 +207,7 @@ def create_app(
     if fake_whatsapp:
 
         @app.get("/__test__/channels")
+        @openapi.definition(exclude=True)  # a test's, not the API's
         async def test_channels(request: Request) -> HTTPResponse:
             """Which WhatsApp connections this worker runs (ATENDE_FAKE_WHATSAPP only)."""
             hub: ChannelHub = app.ctx.channels
@@ -249,6 +237,7 @@ def _serve_pages(app: Sanic[Any, Any]) -> None:
     """Serve the inbox, the admin and the simulator with their Content-Security-Policy."""
     for path, name in _PAGES.items():
 
+        @openapi.definition(exclude=True)  # pages for people, not operations of the API
         async def page(request: Request, name: str = name) -> HTTPResponse:
             return await file(
                 WEB_DIR / "app" / name,
@@ -257,13 +246,3 @@ def _serve_pages(app: Sanic[Any, Any]) -> None:
             )
 
         app.add_route(page, path, methods=["GET"], name=f"page_{name.removesuffix('.html')}")
-
-
-async def _database_ok() -> bool:
-    from tortoise import connections
-
-    try:
-        await connections.get("default").execute_query("SELECT 1")
-    except Exception:
-        return False
-    return True

@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 import asyncpg
-from pydantic import ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sanic import Request
@@ -21,6 +21,8 @@ __all__ = [
     "ApiError",
     "BadRequest",
     "Conflict",
+    "ErrorBody",
+    "ErrorOut",
     "Forbidden",
     "InvalidFields",
     "JsonErrorHandler",
@@ -177,6 +179,39 @@ class _OutageLog:
 
 
 _outage_log = _OutageLog()
+
+
+class ErrorBody(BaseModel):
+    """What went wrong."""
+
+    code: str = Field(
+        description="What kind of error, for programs to branch on: bad_request, unauthorized,"
+        " forbidden, plan_limit, not_found, conflict, payload_too_large, invalid, rate_limited,"
+        " unavailable, internal (and Sanic's method_not_allowed, request_timeout)",
+        examples=["invalid"],
+    )
+    message: str = Field(
+        description="The error in a sentence for the developer (English; not meant for end users)",
+        examples=["Some fields are invalid"],
+    )
+    fields: dict[str, str] = Field(
+        default_factory=dict,
+        description="On a 422 (or another error a field caused): each field's dotted path"
+        " (`body` for the whole body, `items.0.name` inside a list) and what is wrong with it;"
+        " absent otherwise",
+        examples=[{"email": "value is not a valid email address"}],
+    )
+    request_id: str = Field(
+        default_factory=str,
+        description="The request's id, also sent as the X-Request-ID header (the client's own"
+        " when it sent one): quote it when reporting a problem; absent when unknown",
+    )
+
+
+class ErrorOut(BaseModel):
+    """Every error answer (4xx and 5xx) of the API has this shape."""
+
+    error: ErrorBody = Field(description="What went wrong")
 
 
 def error_response(

@@ -22,6 +22,7 @@ __all__ = [
     "DbId",
     "Page",
     "PageQuery",
+    "ResponseModel",
     "StrictModel",
     "paginate",
     "parse_body",
@@ -58,7 +59,11 @@ class StrictModel(BaseModel):
     """Request bodies and queries: unknown fields are an error, not silently dropped, and text
     the database cannot store (NUL, lone surrogates) is a 422 rather than a failed write."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    # A docstring under a field is its description in /docs (for API users; comments stay
+    # for developers).
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, use_attribute_docstrings=True
+    )
 
     @field_validator("*", mode="after")
     @classmethod
@@ -68,9 +73,17 @@ class StrictModel(BaseModel):
         return value
 
 
+class ResponseModel(BaseModel):
+    """Response bodies: as in StrictModel, a docstring under a field is its description."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
+
 class PageQuery(StrictModel):
     limit: int = Field(default=50, ge=1, le=200)
+    """How many items a page holds at most."""
     cursor: str | None = Field(default=None, max_length=200)
+    """The `next_cursor` of the previous page; left out for the first page."""
 
 
 class Page(BaseModel):

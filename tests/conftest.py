@@ -20,6 +20,7 @@ import pytest
 import pytest_asyncio
 from redis.asyncio import Redis
 from sanic import Sanic
+from sanic_ext import openapi
 
 from service import events as catalogue
 from service.app import create_app
@@ -164,6 +165,7 @@ async def app(test_settings: Settings, clock: FakeClock) -> AsyncIterator[Sanic[
     Sanic.test_mode = True
     application = create_app(test_settings, clock=clock, name=f"atende_test_{os.getpid()}")
 
+    @openapi.definition(exclude=True)  # not part of the API's document
     async def boom(request: Any) -> None:
         raise RuntimeError("a bug, on purpose")
 

@@ -185,7 +185,7 @@ async def create_segment(request: Request, principal: Principal) -> HTTPResponse
 
 
 @segments_bp.post("/preview")
-@documented(body=SegmentFilters, response=SegmentPreview)
+@documented(body=SegmentFilters, response=SegmentPreview, without=(409,))
 @requires(*_MARKETERS)
 async def preview_unsaved(request: Request, principal: Principal) -> HTTPResponse:
     """How many contacts unsaved filters match now, and the first ten (for the editor)."""

@@ -37,7 +37,17 @@ async def _pair(issued: actions.IssuedTokens) -> TokenPair:
 
 
 @bp.post("/login")
-@documented(body=LoginBody, response=TokenPair, secured=False)
+@documented(
+    body=LoginBody,
+    response=TokenPair,
+    secured=False,
+    errors={
+        401: "Wrong email or password, or the user or the company is deactivated",
+        429: "Too many failed logins for this email, this address or this browser: wait the"
+        " seconds in Retry-After",
+    },
+    without=(409,),
+)
 async def login(request: Request) -> HTTPResponse:
     """Email and password for an access token (15 minutes) and a refresh token."""
     body = parse_body(request, LoginBody)
@@ -57,7 +67,16 @@ async def login(request: Request) -> HTTPResponse:
 
 
 @bp.post("/refresh")
-@documented(body=RefreshBody, response=TokenPair, secured=False)
+@documented(
+    body=RefreshBody,
+    response=TokenPair,
+    secured=False,
+    errors={
+        401: "The refresh token is invalid, expired or already spent (a spent one revokes"
+        " every session of its login), or its user is no longer active"
+    },
+    without=(409,),
+)
 async def refresh(request: Request) -> HTTPResponse:
     """A new token pair; the refresh token presented is spent."""
     body = parse_body(request, RefreshBody)
@@ -68,7 +87,7 @@ async def refresh(request: Request) -> HTTPResponse:
 
 
 @bp.post("/logout")
-@documented(body=RefreshBody, status=204, secured=False)
+@documented(body=RefreshBody, status=204, secured=False, without=(409,))
 async def logout(request: Request) -> HTTPResponse:
     """Ends the login the refresh token belongs to."""
     body = parse_body(request, RefreshBody)
@@ -116,7 +135,7 @@ async def create_api_token(request: Request, principal: Principal) -> HTTPRespon
 
 
 @tokens_bp.delete("/<token_id:int>")
-@documented(status=204)
+@documented(status=204, without=(409,))
 @requires(Role.admin)
 async def revoke_api_token(request: Request, principal: Principal, token_id: int) -> HTTPResponse:
     """Revokes an API token at once."""

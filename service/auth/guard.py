@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -15,7 +16,7 @@ from service.errors import Forbidden, Unauthorized
 from service.statements import fetch
 from service.users.models import Role
 
-__all__ = ["authenticate", "principal_of", "requires"]
+__all__ = ["GUARD_ATTRIBUTE", "RouteGuard", "authenticate", "principal_of", "requires"]
 
 Handler = TypeVar("Handler", bound=Callable[..., Coroutine[Any, Any, HTTPResponse]])
 
@@ -72,8 +73,27 @@ _ACTIVE_USER_SQL = (
 )
 
 
+# The attribute of `requires()`'s wrapper that holds its RouteGuard. service.openapi reads it
+# under this name (an infrastructure package, it may not import this one).
+GUARD_ATTRIBUTE = "__atende_guard__"
+
+
+@dataclass(frozen=True)
+class RouteGuard:
+    """What `requires(...)` checks on a route, recorded on the route's handler so that the API
+    document derives the route's 403 from the check itself."""
+
+    roles: tuple[str, ...]  # the roles let through, by name; empty: every role
+    super_admin: bool
+
+
 def requires(*roles: Role, super_admin: bool = False) -> Callable[[Handler], Handler]:
     """Route decorator: authenticate, check the role, pass the caller as `principal`."""
+    # Listing every role refuses none: recorded as no restriction, so no 403 is documented.
+    guard = RouteGuard(
+        roles=() if set(roles) == set(Role) else tuple(str(role) for role in roles),
+        super_admin=super_admin,
+    )
 
     def decorator(handler: Handler) -> Handler:
         @wraps(handler)
@@ -86,6 +106,7 @@ def requires(*roles: Role, super_admin: bool = False) -> Callable[[Handler], Han
             request.ctx.principal = principal
             return await handler(request, *args, principal=principal, **kwargs)
 
+        setattr(wrapper, GUARD_ATTRIBUTE, guard)
         return wrapper  # type: ignore[return-value]
 
     return decorator

@@ -43,7 +43,13 @@ _UPLOAD_BODY = {
     "multipart/form-data": {
         "type": "object",
         "required": ["file"],
-        "properties": {"file": {"type": "string", "format": "binary"}},
+        "properties": {
+            "file": {
+                "type": "string",
+                "format": "binary",
+                "description": "The file sent with every main message, its text as the caption",
+            }
+        },
     }
 }
 

@@ -61,7 +61,12 @@ async def list_connections(request: Request, principal: Principal) -> HTTPRespon
 
 
 @bp.post("/")
-@documented(body=ConnectionCreate, response=ConnectionOut, status=201)
+@documented(
+    body=ConnectionCreate,
+    response=ConnectionOut,
+    status=201,
+    errors={403: "The caller is not an admin, or the company's plan allows no more connections"},
+)
 @requires(Role.admin)
 async def create_connection(request: Request, principal: Principal) -> HTTPResponse:
     """A new connection, running at once (a WhatsApp number starts its login: GET /qr); the

@@ -52,12 +52,20 @@ bp = Blueprint("contacts", url_prefix="/api/contacts")
 
 _MANAGERS = (Role.admin, Role.supervisor)
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
-_FILE_FIELD = {"type": "string", "format": "binary"}
+_FILE_FIELD = {
+    "type": "string",
+    "format": "binary",
+    "description": "The CSV file (at most 5 MB; UTF-8, UTF-16 or Latin-1; any delimiter)",
+}
+_HAS_HEADER = {
+    "type": "boolean",
+    "description": "Whether the first line names the columns (left out: guessed from it)",
+}
 _PREVIEW_BODY = {
     "multipart/form-data": {
         "type": "object",
         "required": ["file"],
-        "properties": {"file": _FILE_FIELD, "has_header": {"type": "boolean"}},
+        "properties": {"file": _FILE_FIELD, "has_header": _HAS_HEADER},
     }
 }
 _IMPORT_BODY = {
@@ -66,15 +74,38 @@ _IMPORT_BODY = {
         "required": ["file"],
         "properties": {
             "file": _FILE_FIELD,
-            "mapping": {"type": "string", "description": "JSON list, one target per column"},
-            "tags": {"type": "string"},
-            "update_existing": {"type": "boolean"},
-            "has_header": {"type": "boolean"},
-            "import_id": {"type": "string"},
+            "mapping": {
+                "type": "string",
+                "description": "JSON list, one target per column: name, number, email, tags, "
+                "opted_out, custom:<key> or ignore (left out: the preview's suggestion)",
+            },
+            "tags": {
+                "type": "string",
+                "description": "Tag names to add to every imported contact, comma-separated",
+            },
+            "update_existing": {
+                "type": "boolean",
+                "description": "true (default): an existing number takes the file's fields; "
+                "false: only its tags are added",
+            },
+            "has_header": _HAS_HEADER,
+            "import_id": {
+                "type": "string",
+                "description": "The client's id for this import: its progress events "
+                "(contacts.import.progress) carry it",
+            },
         },
     },
-    "text/csv": {"type": "string"},
-    "application/json": {"type": "object", "properties": {"csv": {"type": "string"}}},
+    "text/csv": {"type": "string", "description": "The file itself, its header naming the columns"},
+    "application/json": {
+        "type": "object",
+        "properties": {
+            "csv": {
+                "type": "string",
+                "description": "The file's text, its header naming the columns",
+            }
+        },
+    },
 }
 
 

@@ -27,7 +27,12 @@ async def list_queues(request: Request, principal: Principal) -> HTTPResponse:
 
 
 @bp.post("/")
-@documented(body=QueueCreate, response=QueueOut, status=201)
+@documented(
+    body=QueueCreate,
+    response=QueueOut,
+    status=201,
+    errors={403: "The caller is not an admin, or the company's plan allows no more queues"},
+)
 @requires(Role.admin)
 async def create_queue(request: Request, principal: Principal) -> HTTPResponse:
     """A new queue with its greeting, menu options, business hours and keywords."""

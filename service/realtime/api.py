@@ -19,6 +19,7 @@ import time
 from collections import Counter
 from typing import Any
 
+from pydantic import BaseModel, Field
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 from sanic.server.websockets.impl import WebsocketImplProtocol
@@ -64,8 +65,32 @@ def _presence_event(principal: Principal, online: bool) -> dict[str, Any]:
     }
 
 
+class SocketQuery(BaseModel):
+    """The query of `GET /ws` (documentation only: the socket reads `request.args` itself)."""
+
+    token: str = Field(
+        description="An access token (from POST /api/auth/login) or an API token; the socket"
+        " closes with 4401 when it is missing, invalid or expired"
+    )
+    since: str | None = Field(
+        default=None,
+        description="The `id` of the last event this client received: the socket first sends"
+        " every later event the caller may see, or `resync` when the log no longer reaches"
+        " back that far",
+    )
+
+
 @bp.websocket("/ws")  # type: ignore[untyped-decorator]
+@documented(query=SocketQuery, status=101, secured=False, without=(400, 422))
 async def socket(request: Request, ws: WebsocketImplProtocol) -> None:
+    """The live feed: a websocket of the events of the caller's company it may see.
+
+    First `{"type": "hello", "data": {user_id, role, online, last_id}}`, then (with `since`)
+    the events missed, then live ones; each frame is `{"type", "id", "data"}`. Send
+    `{"type": "ping"}` about every 25 seconds: the answer is `pong`, and the user stays
+    online. Close codes: 4401 the token is not valid, 4008 the client fell too far behind
+    (reconnect with `since`), 4029 too many live sockets from the client's address.
+    """
     address = client_ip(request)
     if _open_sockets[address] >= request.app.ctx.settings.max_websockets_per_ip:
         await ws.close(code=CLOSE_TOO_MANY, reason="Too many live connections from your address")

@@ -104,7 +104,7 @@ async def _media_ref(request: Request, company_id: int, media: SandboxMedia) -> 
 
 
 @bp.post("/<connection_id:int>/inbound")
-@documented(body=SandboxInbound, response=SandboxReceived)
+@documented(body=SandboxInbound, response=SandboxReceived, without=(409,))
 @requires()
 async def sandbox_inbound(
     request: Request, principal: Principal, connection_id: int
@@ -150,7 +150,7 @@ async def sandbox_inbound(
 
 
 @bp.post("/<connection_id:int>/group-renamed")
-@documented(body=SandboxGroupRenamed, status=204)
+@documented(body=SandboxGroupRenamed, status=204, without=(409,))
 @requires()
 async def sandbox_group_renamed(
     request: Request, principal: Principal, connection_id: int

@@ -67,7 +67,11 @@ async def get_one(request: Request, principal: Principal, scheduled_id: int) -> 
 
 
 @bp.patch("/<scheduled_id:int>")
-@documented(body=ScheduledUpdate, response=ScheduledOut)
+@documented(
+    body=ScheduledUpdate,
+    response=ScheduledOut,
+    errors={403: "Only its author, a supervisor or an admin may change a scheduled message"},
+)
 @requires()
 async def update_scheduled(
     request: Request, principal: Principal, scheduled_id: int
@@ -86,7 +90,10 @@ async def update_scheduled(
 
 
 @bp.delete("/<scheduled_id:int>")
-@documented(response=ScheduledOut)
+@documented(
+    response=ScheduledOut,
+    errors={403: "Only its author, a supervisor or an admin may change a scheduled message"},
+)
 @requires()
 async def cancel_scheduled(
     request: Request, principal: Principal, scheduled_id: int

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, Field
 
 from service.contacts.schemas import SearchText
-from service.http import PageQuery, StrictModel
+from service.http import PageQuery, ResponseModel, StrictModel
 
 __all__ = ["TagCreate", "TagName", "TagOut", "TagQuery", "TagUpdate", "check_tag_name"]
 
@@ -29,23 +29,33 @@ Color = Annotated[
 ]
 
 
-class TagOut(BaseModel):
+class TagOut(ResponseModel):
     id: int
+    """The tag's id (what contacts' `tag_ids` and segment filters name)."""
     name: str
+    """The tag's name, unique in the company."""
     color: str
+    """The colour the tag is shown in, as #rrggbb (lowercase)."""
     contacts_count: int
+    """How many contacts have the tag."""
     created_at: datetime
+    """When the tag was created (UTC)."""
 
 
 class TagCreate(StrictModel):
     name: TagName
+    """1-60 characters without ";" (which separates tags in the contacts CSV)."""
     color: Color = "#888888"
+    """The colour to show the tag in, as #rrggbb."""
 
 
 class TagUpdate(StrictModel):
     name: TagName | None = None
+    """A new name (1-60 characters without ";"); left out keeps the current one."""
     color: Color | None = None
+    """A new colour as #rrggbb; left out keeps the current one."""
 
 
 class TagQuery(PageQuery):
     q: SearchText | None = None
+    """Only the tags whose name contains this (ignoring case)."""

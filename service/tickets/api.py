@@ -63,13 +63,32 @@ _UPLOAD_BODY = {
         "type": "object",
         "required": ["file"],
         "properties": {
-            "file": {"type": "string", "format": "binary"},
-            "caption": {"type": "string", "maxLength": MAX_MESSAGE_TEXT},
-            "reply_to": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
+            "file": {
+                "type": "string",
+                "format": "binary",
+                "description": "The file: sent as an image, audio, video or document by its type",
+            },
+            "caption": {
+                "type": "string",
+                "maxLength": MAX_MESSAGE_TEXT,
+                "description": "Text shown with the file",
+            },
+            "reply_to": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": 2**31 - 1,
+                "description": "The id of a message of this ticket to quote",
+            },
         },
     }
 }
-_FILE_RESPONSE = {"application/octet-stream": {"type": "string", "format": "binary"}}
+_FILE_RESPONSE = {
+    "application/octet-stream": {
+        "type": "string",
+        "format": "binary",
+        "description": "The file's bytes, with its type in Content-Type",
+    }
+}
 
 
 async def _send_pending(request: Request, ticket_id: int) -> None:
@@ -140,7 +159,14 @@ async def read_history(request: Request, principal: Principal, ticket_id: int) -
 
 
 @bp.post("/<ticket_id:int>/accept")
-@documented(response=TicketOut)
+@documented(
+    response=TicketOut,
+    errors={
+        403: "An agent accepts only tickets of their queues; an API token accepts none (it"
+        " cannot be a ticket's agent)",
+        409: "Someone else accepted the ticket first",
+    },
+)
 @requires()
 async def accept_ticket(request: Request, principal: Principal, ticket_id: int) -> HTTPResponse:
     """Take a pending ticket of one's queue: it becomes open and the caller's (409 when someone
@@ -186,7 +212,9 @@ async def close_ticket(request: Request, principal: Principal, ticket_id: int) -
 
 
 @bp.post("/<ticket_id:int>/reopen")
-@documented(response=TicketOut)
+@documented(
+    response=TicketOut, errors={403: "An API token cannot reopen a ticket (nor be its agent)"}
+)
 @requires()
 async def reopen_ticket(request: Request, principal: Principal, ticket_id: int) -> HTTPResponse:
     """Reopen a closed ticket as the caller's (409 when the contact has another active one)."""
@@ -214,7 +242,7 @@ async def read_messages(request: Request, principal: Principal, ticket_id: int) 
 
 
 @bp.post("/<ticket_id:int>/typing")
-@documented(body=TypingBody, status=204)
+@documented(body=TypingBody, status=204, without=(409,))
 @requires()
 async def typing(request: Request, principal: Principal, ticket_id: int) -> HTTPResponse:
     """Show the contact that the caller is typing (or stop); allowed to whoever may write."""

@@ -28,7 +28,15 @@ async def list_users(request: Request, principal: Principal) -> HTTPResponse:
 
 
 @bp.post("/")
-@documented(body=UserCreate, response=UserOut, status=201)
+@documented(
+    body=UserCreate,
+    response=UserOut,
+    status=201,
+    errors={
+        403: "The caller is not an admin, or the company's plan allows no more users (code"
+        " `plan_limit`), or only a super-admin may set `is_super`"
+    },
+)
 @requires(Role.admin)
 async def create_user(request: Request, principal: Principal) -> HTTPResponse:
     """A new user of the company (the plan's user limit applies)."""
@@ -39,7 +47,11 @@ async def create_user(request: Request, principal: Principal) -> HTTPResponse:
 
 # Declared before the /<user_id:int> routes so that "me" is never read as an id.
 @bp.patch("/me")
-@documented(body=UserMeUpdate, response=UserOut)
+@documented(
+    body=UserMeUpdate,
+    response=UserOut,
+    errors={403: "The caller is an API token, which has no account of its own"},
+)
 @requires()
 async def update_me(request: Request, principal: Principal) -> HTTPResponse:
     """Change one's own name, language or password (with `current_password`)."""
