@@ -14,8 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
-from service.health import HealthOut
 from service.errors import ErrorBody, ErrorOut
+from service.health import HealthOut
 
 ERROR_REF = "#/components/schemas/ErrorOut"
 METHODS = ("get", "post", "put", "patch", "delete")
