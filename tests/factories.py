@@ -46,20 +46,38 @@ class PublishedEvents(list[dict[str, Any]]):
         return found[-1]
 
 
-class FakeClock:
-    """The app's clock in tests: real time plus an offset that a test may move forward."""
+# Where the fake clock starts, and goes back to after each test: a Tuesday, 14:00 UTC (11:00 in
+# São Paulo, 10:00 in New York), inside the weekday business hours the tests set, so that a test
+# that does not move the clock sees the same hours every run; and after the hand-built
+# histories of the report tests (March 2026), which are in the past as a user would read them.
+CLOCK_START = datetime(2026, 5, 5, 14, 0, tzinfo=UTC)
 
-    def __init__(self) -> None:
-        self.offset = timedelta()
+
+class FakeClock:
+    """The app's clock in tests: a fixed instant that moves only when a test moves it
+    (`advance`, `set`), so that nothing a test checks depends on how fast it ran."""
+
+    def __init__(self, start: datetime = CLOCK_START) -> None:
+        if start.utcoffset() is None:
+            raise ValueError("the clock's start needs a time zone")
+        self.start = start
+        self.now = start
 
     def __call__(self) -> datetime:
-        return datetime.now(UTC) + self.offset
+        return self.now
 
     def advance(self, delta: timedelta) -> None:
-        self.offset += delta
+        """Move by `delta`: forward, or back to undo a move within a test."""
+        self.now += delta
+
+    def set(self, moment: datetime) -> None:
+        """Jump to `moment`, earlier or later (a test that needs a certain hour)."""
+        if moment.utcoffset() is None:
+            raise ValueError("the clock's time needs a time zone")
+        self.now = moment.astimezone(UTC)
 
     def reset(self) -> None:
-        self.offset = timedelta()
+        self.now = self.start
 
 
 def unique(prefix: str) -> str:

@@ -1,5 +1,5 @@
 """The web reports (SQL, /api/reports) and the notebooks' metrics (pandas, analytics.metrics)
-give the same figures for the same seeded history (tests/analytics/history.py), read from
+give the same figures for the same seeded history (tests/helpers/seeded_history.py), read from
 the same database (Postgres or SQLite): every summary figure, per agent, per queue, the
 volume by weekday and hour, the backlog by day and by hour, CSAT; also for one queue. Per queue
 also the figures of each ticket's history (tickets entered, time in queue), where a ticket
@@ -21,8 +21,8 @@ from analytics.hours import Schedules
 from analytics.source import Source
 from service.companies.models import Company
 from service.users.models import Role
-from tests.analytics.history import EXPECTED_PATHS, SeededHistory
 from tests.factories import Member, make_member
+from tests.helpers.seeded_history import EXPECTED_PATHS, SeededHistory
 
 SECONDS = 1e-6  # durations agree to the microsecond
 _STATS = ("count", "mean", "median", "p90")

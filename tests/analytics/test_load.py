@@ -18,9 +18,8 @@ import analytics
 from analytics import load
 from analytics.source import Source
 from service.settings import Settings
-from tests.analytics.conftest import open_source
-from tests.analytics.history import SeededHistory, at, seed_history
 from tests.factories import Tenant, make_tenant
+from tests.helpers.seeded_history import SeededHistory, at, open_source, seed_history
 from tests.processes import settings_env
 
 UTC_NS = "datetime64[ns, UTC]"

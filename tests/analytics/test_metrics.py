@@ -1,4 +1,4 @@
-"""analytics.metrics on the hand-built history of tests/analytics/history.py: every metric
+"""analytics.metrics on the hand-built history of tests/helpers/seeded_history.py: every metric
 against values worked out by hand (written here as literals), read from the test database
 (Postgres or SQLite), plus the business-hours arithmetic on its own."""
 
@@ -16,7 +16,7 @@ from analytics import load, metrics
 from analytics.hours import Schedules, business_seconds, open_seconds
 from analytics.source import Source
 from flows.spec import BusinessHours
-from tests.analytics.history import COMPANY_HOURS, EXPECTED, EXPECTED_PATHS, SeededHistory, at
+from tests.helpers.seeded_history import COMPANY_HOURS, EXPECTED, EXPECTED_PATHS, SeededHistory, at
 
 MONDAY, SUNDAY = dt.date(2026, 3, 2), dt.date(2026, 3, 8)
 PERIOD = (MONDAY, SUNDAY)

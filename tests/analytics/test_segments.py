@@ -17,7 +17,7 @@ from service.audiences.models import ContactList, ContactListMember
 from service.audit.models import AuditLog
 from service.campaigns.models import CampaignRecipient
 from tests.factories import Tenant, unique
-from tests.service.test_campaigns import (
+from tests.helpers.campaigns import (
     campaign_body,
     create_campaign,
     make_contacts,

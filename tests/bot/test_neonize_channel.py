@@ -1,5 +1,5 @@
 """The neonize channel, fed real neonize protobuf events through neonize's own dispatch, and
-sending through a fake of its Go library (tests/bot/neonize_fakes.py)."""
+sending through a fake of its Go library (tests/helpers/neonize.py)."""
 
 from __future__ import annotations
 
@@ -26,13 +26,13 @@ from bot.channel import (
     SendFailed,
 )
 from bot.neonize_channel import NeonizeChannel, parse_jid
-from tests.bot.neonize_fakes import (
+from tests.helpers.neonize import (
     FakeGo,
     client_factory,
     group_info_event,
     message_event,
 )
-from tests.bot.recorder import Recorder
+from tests.helpers.recorder import Recorder
 
 CUSTOMER = "5511987654321"
 MEDIA_LIMIT = 1000

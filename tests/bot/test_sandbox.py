@@ -15,7 +15,7 @@ from bot.channel import (
     SendFailed,
 )
 from bot.sandbox import SandboxChannel
-from tests.bot.recorder import Recorder
+from tests.helpers.recorder import Recorder
 
 
 async def test_a_customer_message_reaches_the_service() -> None:

@@ -7,7 +7,7 @@ import asyncio
 from bot.channel import ChannelEvents, ConnectionState
 from bot.sandbox import SandboxChannel
 from bot.sessions import SessionManager
-from tests.bot.recorder import Recorder
+from tests.helpers.recorder import Recorder
 
 
 class SlowStart(SandboxChannel):

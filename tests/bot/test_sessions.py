@@ -7,7 +7,7 @@ import random
 from bot.channel import ChannelEvents, ConnectionState, StateChange
 from bot.sandbox import SandboxChannel
 from bot.sessions import Backoff, SessionManager
-from tests.bot.recorder import Recorder
+from tests.helpers.recorder import Recorder
 
 
 class FlakyChannel(SandboxChannel):

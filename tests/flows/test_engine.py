@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import copy
-import json
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,49 +26,7 @@ from flows.events import (
 from flows.router import Router
 from flows.spec import BusinessHours
 from flows.texts import DEFAULT_TEXTS, TEXT_KEYS, render, text_for
-
-MONDAY_10 = datetime(2026, 3, 2, 13, 0, tzinfo=UTC)  # 10:00 in Sao Paulo, a Monday
-
-
-class Chat:
-    """A customer talking to the engine; applies the events as the service would."""
-
-    def __init__(self, config: BotConfig, **conversation: Any) -> None:
-        self.config = config
-        self.state: dict[str, Any] = {}
-        fields: dict[str, Any] = {
-            "contact_name": "Maria Silva",
-            "protocol": "20260302-0001",
-            "now": MONDAY_10,
-        }
-        fields.update(conversation)
-        self.conversation = Conversation(**fields)
-
-    async def send(self, text: str) -> FlowResult:
-        result = await run_flow(
-            text=text, state=self.state, config=self.config, conversation=self.conversation
-        )
-        json.dumps(result.state)  # the flow state is stored as JSON
-        self.state = result.state
-        for event in result.events:
-            if is_event(event, "set_queue"):
-                self.conversation = replace(self.conversation, queue_id=event["queue_id"])
-            elif is_event(event, "handoff"):
-                self.conversation = replace(
-                    self.conversation, queue_id=event["queue_id"], ticket_status="pending"
-                )
-            elif is_event(event, "close_ticket"):
-                self.conversation = replace(self.conversation, ticket_status="closed")
-            elif is_event(event, "opt_out"):
-                self.conversation = replace(self.conversation, opted_out=True)
-            elif is_event(event, "opt_in"):
-                self.conversation = replace(self.conversation, opted_out=False)
-        return result
-
-
-def actions(result: FlowResult) -> list[Event]:
-    """The events other than slots."""
-    return [event for event in result.events if not is_event(event, "slot")]
+from tests.helpers.chat import MONDAY_10, Chat
 
 
 def test_events_are_rasa_style_dicts() -> None:

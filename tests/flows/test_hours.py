@@ -13,8 +13,13 @@ from flows.context import BotConfig, QueueInfo
 from flows.events import CloseTicket, Handoff, SetQueue
 from flows.spec import BusinessHours
 from flows.texts import DEFAULT_TEXTS
-from tests.flows.test_engine import Chat, actions
-from tests.flows.test_triage import FINANCE, SALES, SUPPORT
+from tests.helpers.chat import (
+    FINANCE,
+    SALES,
+    SUPPORT,
+    Chat,
+    actions,
+)
 
 OFFICE = BusinessHours.model_validate(
     {

@@ -10,8 +10,14 @@ from flows.builtin.csat import answers_question
 from flows.context import BotConfig
 from flows.events import Handoff, OptIn, OptOut, RateTicket, SlotSet
 from flows.texts import DEFAULT_TEXTS
-from tests.flows.test_engine import Chat, actions
-from tests.flows.test_triage import FINANCE, MENU, SALES, SUPPORT
+from tests.helpers.chat import (
+    FINANCE,
+    MENU,
+    SALES,
+    SUPPORT,
+    Chat,
+    actions,
+)
 
 PT = DEFAULT_TEXTS["pt-BR"]
 

@@ -9,55 +9,18 @@ import pytest
 from flows.builtin.triage import MENU_END
 from flows.context import BotConfig, QueueInfo
 from flows.events import CloseTicket, Handoff, SetQueue, SlotSet
-from flows.spec import validate_options_tree
-from flows.texts import DEFAULT_TEXTS
-from tests.flows.test_engine import Chat, actions
-
-PT = DEFAULT_TEXTS["pt-BR"]
-MENU = f"{PT['menu_header']}\n1 - Suporte\n2 - Financeiro\n3 - Vendas"
-
-FINANCE_OPTIONS = validate_options_tree(
-    [
-        {"key": "1", "title": "Segunda via", "action": "end", "message": "Gerando a segunda via."},
-        {
-            "key": "2",
-            "title": "Negociar",
-            "action": "submenu",
-            "message": "Vamos negociar.",
-            "children": [
-                {"key": "1", "title": "Parcelar", "action": "human"},
-                {"key": "2", "title": "Falar com vendas", "action": "queue", "queue_id": 3},
-                {
-                    "key": "3",
-                    "title": "Mais",
-                    "action": "submenu",
-                    "children": [{"key": "1", "title": "Fim", "action": "end"}],
-                },
-            ],
-        },
-        {"key": "3", "title": "Ouvidoria", "action": "queue", "queue_id": 99},
-    ]
+from tests.helpers.chat import (
+    FINANCE,
+    FINANCE_MENU,
+    FINANCE_OPTIONS,
+    MENU,
+    NEGOTIATE_MENU,
+    PT,
+    SALES,
+    SUPPORT,
+    Chat,
+    actions,
 )
-FINANCE_MENU = (
-    "Escolha uma opção:\n1 - Segunda via\n2 - Negociar\n3 - Ouvidoria\n0 - Voltar\n"
-    "# - Menu principal"
-)
-NEGOTIATE_MENU = (
-    "Escolha uma opção:\n1 - Parcelar\n2 - Falar com vendas\n3 - Mais\n0 - Voltar\n"
-    "# - Menu principal"
-)
-
-SUPPORT = QueueInfo(
-    id=1, name="Suporte", greeting="Oi {{first_name}}, aqui é o {{queue}}.", keywords=("internet",)
-)
-FINANCE = QueueInfo(
-    id=2,
-    name="Financeiro",
-    greeting="Financeiro, protocolo {{protocol}}.",
-    keywords=("boleto", "pagamento"),
-    options=tuple(FINANCE_OPTIONS),
-)
-SALES = QueueInfo(id=3, name="Vendas")
 
 
 def company(**overrides: Any) -> BotConfig:

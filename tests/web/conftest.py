@@ -4,9 +4,8 @@ must assert never happened: console errors, uncaught exceptions, dialogs."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,80 +14,20 @@ import pytest_asyncio
 from playwright.async_api import (
     Browser,
     BrowserContext,
-    Dialog,
-    Page,
-    Response,
-    WebSocket,
     async_playwright,
     expect,
 )
 from sanic import Sanic
 
-from tests.factories import PASSWORD
+from tests.factories import FakeClock
+from tests.helpers.browser import OpenTab, Tab
 
 CHROMIUM = Path("/usr/bin/chromium")
 HAVE_CHROMIUM = CHROMIUM.exists()
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-ARTIFACTS = Path(__file__).parent / "artifacts"
 
 expect.set_options(timeout=10_000)
 
-
-@dataclass
-class Tab:
-    """One browser tab and what happened in it."""
-
-    name: str
-    page: Page
-    test_name: str
-    errors: list[str] = field(default_factory=list)
-    dialogs: list[str] = field(default_factory=list)
-    frames: list[dict[str, Any]] = field(default_factory=list)
-
-    def watch(self) -> None:
-        self.page.on("console", self._console)
-        self.page.on("pageerror", lambda error: self.errors.append(f"pageerror: {error}"))
-        self.page.on("dialog", self._dialog)
-        self.page.on("websocket", self._socket)
-        self.page.on("response", self._response)
-
-    def _console(self, message: Any) -> None:
-        if message.type == "error":
-            self.errors.append(f"console: {message.text}")
-
-    def _response(self, response: Response) -> None:
-        # The console says only "Failed to load resource"; this says which.
-        if response.status >= 400:
-            self.errors.append(f"{response.status} {response.request.method} {response.url}")
-
-    async def _dialog(self, dialog: Dialog) -> None:
-        self.dialogs.append(f"{dialog.type}: {dialog.message}")
-        await dialog.dismiss()
-
-    def _socket(self, socket: WebSocket) -> None:
-        def received(payload: str | bytes) -> None:
-            try:
-                self.frames.append(json.loads(payload))
-            except ValueError:
-                self.frames.append({"type": "unparsable", "data": str(payload)})
-
-        socket.on("framereceived", received)
-
-    async def shot(self, step: str) -> None:
-        """A screenshot of this step under tests/web/artifacts/."""
-        ARTIFACTS.mkdir(exist_ok=True)
-        await self.page.screenshot(path=ARTIFACTS / f"{self.test_name}-{step}-{self.name}.png")
-
-    async def log_in(self, base_url: str, path: str, email: str) -> None:
-        """Open a page and log in through its form; done when the live feed is up."""
-        await self.page.goto(base_url + path)
-        await self.page.fill("#login-email", email)
-        await self.page.fill("#login-password", PASSWORD)
-        await self.page.click(".login-card button[type=submit]")
-        await expect(self.page.locator("#live")).to_have_attribute("data-state", "online")
-
-
-OpenTab = Callable[..., Awaitable[Tab]]
 
 # Installed before the page's own scripts: desktop notifications and beeps are recorded in
 # window.__alerts (a headless browser has neither a desktop nor speakers), and every
@@ -140,8 +79,11 @@ async def browser() -> AsyncIterator[Browser]:
 
 
 @pytest_asyncio.fixture
-async def open_tab(browser: Browser, request: pytest.FixtureRequest) -> AsyncIterator[OpenTab]:
-    """`await open_tab("agent")`: a new tab in a browser context of its own."""
+async def open_tab(
+    browser: Browser, request: pytest.FixtureRequest, clock: FakeClock
+) -> AsyncIterator[OpenTab]:
+    """`await open_tab("agent")`: a new tab in a browser context of its own, whose clock
+    starts at the server's (the fake clock's) time and runs from there."""
     contexts: list[BrowserContext] = []
     tabs: list[Tab] = []
     test_name = request.node.name.removeprefix("test_")
@@ -151,6 +93,8 @@ async def open_tab(browser: Browser, request: pytest.FixtureRequest) -> AsyncIte
             viewport={"width": width, "height": height}, locale="en-US", **options
         )
         await context.add_init_script(RECORDER)
+        # The page's "today", "in five minutes" and token expiries agree with the server's.
+        await context.clock.set_system_time(clock())
         contexts.append(context)
         tab = Tab(name=name, page=await context.new_page(), test_name=test_name)
         tab.watch()
@@ -160,6 +104,15 @@ async def open_tab(browser: Browser, request: pytest.FixtureRequest) -> AsyncIte
     yield open_one
     for context in contexts:
         await context.close()
+
+
+@pytest.fixture
+def clock_at_machine_time(clock: FakeClock) -> FakeClock:
+    """The fake clock moved to the machine's time before the test's tenant logs in, for the
+    tests of what the app still stamps with the machine's time rather than its clock (their
+    comments say what): ask for it first, `@pytest.mark.usefixtures("clock_at_machine_time")`."""
+    clock.set(datetime.now(UTC))
+    return clock
 
 
 @pytest.fixture

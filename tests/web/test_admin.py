@@ -6,7 +6,7 @@ from playwright.async_api import expect
 
 from service.users.models import Role
 from tests.factories import Tenant
-from tests.web.conftest import OpenTab
+from tests.helpers.browser import OpenTab
 
 
 async def test_an_admin_moves_between_sections_and_an_agent_is_kept_out(

@@ -15,8 +15,14 @@ from sanic import Sanic
 from service.contacts.models import Contact
 from service.tags.models import Tag
 from tests.factories import FakeClock, Tenant, unique
-from tests.web.conftest import OpenTab, Tab
-from tests.web.test_inbox import _agent_of, _customer_waits_in, _queue, _sandbox, _show_tab
+from tests.helpers.browser import OpenTab, Tab
+from tests.helpers.inbox import (
+    agent_of,
+    customer_waits_in,
+    make_colored_queue,
+    make_sandbox,
+    show_tab,
+)
 
 NUMBER = "+5511944443333"
 
@@ -120,15 +126,15 @@ async def test_an_agent_schedules_a_message_from_the_contact_panel(
     open_tab: OpenTab,
     base_url: str,
 ) -> None:
-    suporte = await _queue(client, tenant, "Suporte", "Você está no Suporte.")
-    connection_id = await _sandbox(client, tenant, [suporte])
-    agent = await _agent_of(client, tenant, suporte)
-    await _customer_waits_in(client, tenant, connection_id, NUMBER)
+    suporte = await make_colored_queue(client, tenant, "Suporte", "Você está no Suporte.")
+    connection_id = await make_sandbox(client, tenant, [suporte])
+    agent = await agent_of(client, tenant, suporte)
+    await customer_waits_in(client, tenant, connection_id, NUMBER)
 
     inbox = await open_tab("agent")
     page = inbox.page
     await inbox.log_in(base_url, "/", agent.email)
-    await _show_tab(inbox, "waiting")
+    await show_tab(inbox, "waiting")
     await page.locator(".ticket-item", has_text="Joana Prado").click()
     await page.click("[data-action=accept]")
     await expect(page.locator("#chat-sub")).to_have_attribute("data-status", "open")

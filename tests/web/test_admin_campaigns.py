@@ -8,22 +8,23 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+import pytest
 from playwright.async_api import expect
 from sanic import Sanic
 
 from service.campaigns.models import Campaign, CampaignStatus
 from tests.factories import FakeClock, Tenant
-from tests.service.test_campaigns import (
-    _stop_leftover_campaigns,  # noqa: F401  (an autouse fixture)
+from tests.helpers.browser import OpenTab, Tab
+from tests.helpers.campaigns import (
     campaign_body,
     create_campaign,
     make_contacts,
     make_list,
     runner_for,
     sandbox_connection,
+    stop_leftover_campaigns,  # noqa: F401  (an autouse fixture)
     without_receipts,
 )
-from tests.web.conftest import OpenTab, Tab
 
 
 def _assert_clean(*tabs: Tab) -> None:
@@ -32,6 +33,10 @@ def _assert_clean(*tabs: Tab) -> None:
         assert tab.dialogs == [], f"{tab.name}: {tab.dialogs}"
 
 
+# Starting a campaign publishes its progress stamped with the machine's time, not the app's
+# clock (service/campaigns/actions.py: publish_progress without `now`), and later progress is
+# throttled against that stamp: until it takes the clock, this test runs at the machine's time.
+@pytest.mark.usefixtures("clock_at_machine_time")
 async def test_create_start_watch_pause_resume_and_cancel_a_campaign(
     app: Sanic[Any, Any],
     client: httpx.AsyncClient,

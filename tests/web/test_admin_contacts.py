@@ -11,7 +11,7 @@ import httpx
 from playwright.async_api import expect
 
 from tests.factories import Tenant
-from tests.web.conftest import OpenTab, Tab
+from tests.helpers.browser import OpenTab, Tab
 
 
 async def _contact(client: httpx.AsyncClient, tenant: Tenant, **body: Any) -> dict[str, Any]:

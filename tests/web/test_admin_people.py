@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import itertools
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 from playwright.async_api import Page, expect
 
 from flows.texts import DEFAULT_TEXTS
@@ -16,8 +17,8 @@ from service.contacts.models import Contact
 from service.queues.models import Queue
 from service.tickets.models import Direction, Message, MessageStatus, Ticket, TicketStatus
 from service.users.models import Role
-from tests.factories import PASSWORD, Tenant, log_in, unique, unique_email
-from tests.web.conftest import OpenTab, Tab
+from tests.factories import PASSWORD, FakeClock, Tenant, log_in, unique, unique_email
+from tests.helpers.browser import OpenTab, Tab
 
 PT = DEFAULT_TEXTS["pt-BR"]
 _numbers = itertools.count(1)
@@ -338,17 +339,17 @@ async def test_a_new_menu_text_in_pt_br_reaches_the_customer(
 class _Day:
     """Moments of today (UTC) before now, so that a seeded history is always "today"."""
 
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
+    def __init__(self, now: datetime) -> None:
+        self.now = now
         self.start = self.now.replace(hour=0, minute=0, second=0, microsecond=0)
 
     def at(self, fraction: float) -> datetime:
         return self.start + (self.now - self.start) * fraction
 
 
-async def _seed_today(tenant: Tenant) -> int:
+async def _seed_today(tenant: Tenant, clock: FakeClock) -> int:
     """One waiting, one closed (answered after 2 min, rated 4), one with the bot."""
-    day = _Day()
+    day = _Day(clock())
     company = tenant.company
     queue = await Queue.create(company=company, name="Suporte")
     connection = await Connection.create(company=company, name=unique("conn"))
@@ -386,13 +387,21 @@ async def _seed_today(tenant: Tenant) -> int:
     return queue.id
 
 
+# The pipeline's tickets are stamped with the machine's time (auto_now_add), not the app's
+# clock, and the dashboard's "today" is the clock's: until they agree, this test runs at the
+# machine's time.
+@pytest.mark.usefixtures("clock_at_machine_time")
 async def test_the_dashboard_shows_today_live_and_exports_csv(
-    client: httpx.AsyncClient, tenant: Tenant, open_tab: OpenTab, base_url: str
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    open_tab: OpenTab,
+    base_url: str,
+    clock: FakeClock,
 ) -> None:
     # Counted in UTC, the time zone the seeded "today" is built in.
     settings = await client.patch("/api/settings", json={"timezone": "UTC"}, headers=tenant.headers)
     assert settings.status_code == 200, settings.text
-    queue_id = await _seed_today(tenant)
+    queue_id = await _seed_today(tenant, clock)
     connection_id = await _sandbox(client, tenant, [queue_id])
 
     admin = await open_tab("admin")

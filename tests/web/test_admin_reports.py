@@ -1,5 +1,5 @@
 """The Reports section in a real browser: a custom period of a hand-built history (the
-figures of tests/service/test_reports_period.py, plus a ticket transferred between queues),
+figures of tests/service/reports/test_reports_period.py, plus a ticket transferred between queues),
 the per-queue figures of the tickets' history, the queue filter, a CSV download, a 422 shown
 beside its field, the presets, the keyboard, Portuguese and a phone's width."""
 
@@ -15,9 +15,8 @@ from playwright.async_api import expect
 from service.tickets.models import ActorKind, HistoryKind, TicketStatus
 from service.users.models import Role
 from tests.factories import Tenant
-from tests.service.history import History
-from tests.service.test_reports_period import Built, at, build, line
-from tests.web.conftest import OpenTab, Tab
+from tests.helpers.browser import OpenTab, Tab
+from tests.helpers.report_history import Built, History, at, build, line
 
 
 async def transferred_overnight(tenant: Tenant, built: Built) -> None:

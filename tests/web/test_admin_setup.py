@@ -11,14 +11,14 @@ from playwright.async_api import expect
 
 from service.users.models import Role
 from tests.factories import Tenant, unique
-from tests.service.whatsapp_fakes import (
+from tests.helpers.browser import OpenTab, Tab
+from tests.helpers.whatsapp import (
     PAIRING_CODE,
     FakeWhatsAppFactory,
     make_whatsapp,
     post,
     whatsapp,
 )
-from tests.web.conftest import OpenTab, Tab
 
 __all__ = ["whatsapp"]  # fixture
 

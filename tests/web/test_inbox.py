@@ -14,47 +14,19 @@ from flows.texts import DEFAULT_TEXTS
 from service.events import message_updated
 from service.media import store_media
 from service.tickets.models import Direction, Message, MessageStatus, TicketStatus
-from service.users.models import Role
-from tests.factories import Member, Tenant, make_ticket, unique
-from tests.web.conftest import OpenTab, Tab
+from tests.factories import Tenant, make_ticket
+from tests.helpers.browser import OpenTab, Tab
+from tests.helpers.inbox import (
+    PIXEL,
+    agent_of,
+    customer_waits_in,
+    make_colored_queue,
+    make_sandbox,
+    show_tab,
+)
 
 PT = DEFAULT_TEXTS["pt-BR"]
 TICKET_EVENTS = ("ticket.created", "ticket.updated", "message.created", "message.updated")
-
-
-async def _queue(client: httpx.AsyncClient, tenant: Tenant, name: str, greeting: str) -> int:
-    # A colour: the list paints it through the CSSOM, which the page's policy allows.
-    response = await client.post(
-        "/api/queues",
-        json={"name": name, "greeting": greeting, "color": "#2e7d32"},
-        headers=tenant.headers,
-    )
-    assert response.status_code == 201, response.text
-    return int(response.json()["id"])
-
-
-async def _sandbox(client: httpx.AsyncClient, tenant: Tenant, queue_ids: list[int]) -> int:
-    response = await client.post(
-        "/api/connections",
-        json={
-            "name": unique("Loja"),
-            "channel": "sandbox",
-            "greeting": "Olá {{first_name}}!",
-            "queue_ids": queue_ids,
-        },
-        headers=tenant.headers,
-    )
-    assert response.status_code == 201, response.text
-    return int(response.json()["id"])
-
-
-async def _agent_of(client: httpx.AsyncClient, tenant: Tenant, queue_id: int) -> Member:
-    agent = await tenant.member(Role.agent)
-    joined = await client.patch(
-        f"/api/users/{agent.user.id}", json={"queue_ids": [queue_id]}, headers=tenant.headers
-    )
-    assert joined.status_code == 200, joined.text
-    return agent
 
 
 async def _open_chat(sim: Tab, connection_id: int, number: str, name: str) -> None:
@@ -75,13 +47,6 @@ async def _write(sim: Tab, text: str) -> None:
     mine = page.locator(".msg-customer")
     await expect(mine).to_have_count(sent_before + 1)
     await expect(mine.last.locator(".ticks")).to_have_text("✓")
-
-
-async def _show_tab(tab: Tab, name: str) -> None:
-    """Switch the inbox to a tab; done when its first page has arrived."""
-    await tab.page.click(f"#tab-{name}")
-    await expect(tab.page.locator(f"#tab-{name}")).to_have_attribute("aria-selected", "true")
-    await expect(tab.page.locator("#ticket-list")).to_have_attribute("aria-busy", "false")
 
 
 async def _record_ticket_items(tab: Tab) -> None:
@@ -124,18 +89,18 @@ def _assert_clean(*tabs: Tab) -> None:
 async def test_a_whole_conversation_live_between_the_simulator_and_the_inbox(
     client: httpx.AsyncClient, tenant: Tenant, open_tab: OpenTab, base_url: str
 ) -> None:
-    suporte = await _queue(client, tenant, "Suporte", "Você está no Suporte.")
-    financeiro = await _queue(client, tenant, "Financeiro", "Financeiro aqui.")
-    connection_id = await _sandbox(client, tenant, [suporte, financeiro])
-    agent = await _agent_of(client, tenant, suporte)
-    other = await _agent_of(client, tenant, financeiro)
+    suporte = await make_colored_queue(client, tenant, "Suporte", "Você está no Suporte.")
+    financeiro = await make_colored_queue(client, tenant, "Financeiro", "Financeiro aqui.")
+    connection_id = await make_sandbox(client, tenant, [suporte, financeiro])
+    agent = await agent_of(client, tenant, suporte)
+    other = await agent_of(client, tenant, financeiro)
 
     # The agents are in their inboxes, on "Waiting", before the customer writes.
     inbox = await open_tab("agent")
     outsider = await open_tab("other-queue")
     for tab, member in ((inbox, agent), (outsider, other)):
         await tab.log_in(base_url, "/", member.email)
-        await _show_tab(tab, "waiting")
+        await show_tab(tab, "waiting")
     await _record_ticket_items(outsider)
     await inbox.shot("1-before")
 
@@ -207,7 +172,7 @@ async def test_a_whole_conversation_live_between_the_simulator_and_the_inbox(
         "oscillators": 0,
     }
     for tab_name in ("mine", "waiting", "closed"):
-        await _show_tab(outsider, tab_name)
+        await show_tab(outsider, tab_name)
         await expect(outsider.page.locator("#ticket-list .list-empty")).to_be_visible()
     await outsider.shot("7-never-saw-it")
     _assert_clean(inbox, outsider, sim)
@@ -220,11 +185,11 @@ NASTY_TEXT = "<script>alert(2)</script><b>x</b>"
 async def test_customers_html_is_shown_as_text(
     client: httpx.AsyncClient, tenant: Tenant, open_tab: OpenTab, base_url: str
 ) -> None:
-    vendas = await _queue(client, tenant, "Vendas", "Bem-vindo às Vendas.")
-    connection_id = await _sandbox(client, tenant, [vendas])
+    vendas = await make_colored_queue(client, tenant, "Vendas", "Bem-vindo às Vendas.")
+    connection_id = await make_sandbox(client, tenant, [vendas])
     inbox = await open_tab("inbox")
     await inbox.log_in(base_url, "/", tenant.admin.email)
-    await _show_tab(inbox, "waiting")
+    await show_tab(inbox, "waiting")
     sim = await open_tab("simulator", width=900)
     await sim.log_in(base_url, "/simulator", tenant.admin.email)
     await _open_chat(sim, connection_id, "+5511977776666", NASTY_NAME)
@@ -255,27 +220,14 @@ async def test_customers_html_is_shown_as_text(
     _assert_clean(inbox, sim)
 
 
-async def _customer_waits_in(
-    client: httpx.AsyncClient, tenant: Tenant, connection_id: int, number: str
-) -> None:
-    """A customer writes and picks the first queue of the menu (through the API)."""
-    for text in ("oi", "1"):
-        sent = await client.post(
-            f"/api/sandbox/{connection_id}/inbound",
-            json={"from": number, "name": "Joana Prado", "text": text},
-            headers=tenant.headers,
-        )
-        assert sent.status_code == 200, sent.text
-
-
 async def test_agent_tools_by_keyboard_at_phone_width_in_three_languages(
     client: httpx.AsyncClient, tenant: Tenant, open_tab: OpenTab, base_url: str
 ) -> None:
-    suporte = await _queue(client, tenant, "Suporte", "Você está no Suporte.")
-    financeiro = await _queue(client, tenant, "Financeiro", "Financeiro aqui.")
-    connection_id = await _sandbox(client, tenant, [suporte, financeiro])
-    agent = await _agent_of(client, tenant, suporte)
-    other = await _agent_of(client, tenant, financeiro)
+    suporte = await make_colored_queue(client, tenant, "Suporte", "Você está no Suporte.")
+    financeiro = await make_colored_queue(client, tenant, "Financeiro", "Financeiro aqui.")
+    connection_id = await make_sandbox(client, tenant, [suporte, financeiro])
+    agent = await agent_of(client, tenant, suporte)
+    other = await agent_of(client, tenant, financeiro)
     quick = await client.post(
         "/api/quick-replies",
         json={"shortcut": "ola", "text": "Olá! Em que posso ajudar?"},
@@ -283,18 +235,18 @@ async def test_agent_tools_by_keyboard_at_phone_width_in_three_languages(
     )
     assert quick.status_code == 201, quick.text
     number = "+5511955554444"
-    await _customer_waits_in(client, tenant, connection_id, number)
+    await customer_waits_in(client, tenant, connection_id, number)
 
     colleague = await open_tab("financeiro")
     await colleague.log_in(base_url, "/", other.email)
-    await _show_tab(colleague, "waiting")
+    await show_tab(colleague, "waiting")
     phone = await open_tab("phone", width=390, height=780)
     page = phone.page
     await phone.log_in(base_url, "/", agent.email)
     # A reload keeps the login (the refresh token is this tab's) and the feed comes back.
     await page.reload()
     await expect(page.locator("#live")).to_have_attribute("data-state", "online")
-    await _show_tab(phone, "waiting")
+    await show_tab(phone, "waiting")
     await phone.shot("1-list")
 
     # At phone width the chat replaces the list, and "back" brings the list back.
@@ -387,14 +339,6 @@ async def test_agent_tools_by_keyboard_at_phone_width_in_three_languages(
     await phone.shot("6-transferred")
     await colleague.shot("6-transferred")
     _assert_clean(phone, colleague)
-
-
-# A 1x1 PNG.
-PIXEL = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201e2a1d2"
-    "6b0000000049454e44ae426082"
-)
 
 
 async def test_history_scrolls_back_with_ticks_failures_notes_and_files(
@@ -506,7 +450,7 @@ async def test_the_login_renews_itself_survives_a_reload_and_ends_on_logout(
     async with page.expect_response("**/api/auth/refresh") as renewed:
         await page.clock.fast_forward("14:30")
     assert (await renewed.value).status == 200
-    await _show_tab(tab, "closed")
+    await show_tab(tab, "closed")
     await expect(page.locator("#login-view")).to_be_hidden()
     # Only the refresh token is stored, and only for this tab.
     stored = await page.evaluate(

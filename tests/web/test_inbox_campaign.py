@@ -9,8 +9,8 @@ from playwright.async_api import expect
 from sanic import Sanic
 
 from tests.factories import FakeClock, Tenant
-from tests.service.test_campaigns import (
-    _stop_leftover_campaigns,  # noqa: F401  (an autouse fixture)
+from tests.helpers.browser import OpenTab
+from tests.helpers.campaigns import (
     campaign_body,
     create_campaign,
     make_contacts,
@@ -18,8 +18,8 @@ from tests.service.test_campaigns import (
     run_until_done,
     runner_for,
     sandbox_connection,
+    stop_leftover_campaigns,  # noqa: F401  (an autouse fixture)
 )
-from tests.web.conftest import OpenTab
 
 
 async def test_the_chat_names_the_campaign_it_answers(

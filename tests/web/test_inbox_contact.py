@@ -16,16 +16,16 @@ from service.queues.models import Queue
 from service.tickets.models import Ticket, TicketStatus
 from service.users.models import Role
 from tests.factories import Tenant, make_ticket
-from tests.service.whatsapp_fakes import eventually_async
-from tests.web.conftest import OpenTab, Tab
-from tests.web.test_inbox import (
+from tests.helpers.browser import OpenTab, Tab
+from tests.helpers.inbox import (
     PIXEL,
-    _agent_of,
-    _customer_waits_in,
-    _queue,
-    _sandbox,
-    _show_tab,
+    agent_of,
+    customer_waits_in,
+    make_colored_queue,
+    make_sandbox,
+    show_tab,
 )
+from tests.helpers.whatsapp import eventually_async
 
 NUMBER = "+5511955554444"
 NASTY_FIELD = "<b>VIP</b><img src=x onerror=alert(1)>"
@@ -54,9 +54,9 @@ async def _sandbox_items(
 async def test_the_contact_panel_attachments_and_typing(
     client: httpx.AsyncClient, tenant: Tenant, open_tab: OpenTab, base_url: str
 ) -> None:
-    suporte = await _queue(client, tenant, "Suporte", "Você está no Suporte.")
-    connection_id = await _sandbox(client, tenant, [suporte])
-    agent = await _agent_of(client, tenant, suporte)
+    suporte = await make_colored_queue(client, tenant, "Suporte", "Você está no Suporte.")
+    connection_id = await make_sandbox(client, tenant, [suporte])
+    agent = await agent_of(client, tenant, suporte)
     supervisor = await tenant.member(Role.supervisor)
     tag = await client.post(
         "/api/tags", json={"name": "VIP", "color": "#c62828"}, headers=tenant.headers
@@ -83,12 +83,12 @@ async def test_the_contact_panel_attachments_and_typing(
         user=agent.user,
     )
     await Ticket.filter(id=past.id).update(rating=4, unread_count=0)
-    await _customer_waits_in(client, tenant, connection_id, NUMBER)
+    await customer_waits_in(client, tenant, connection_id, NUMBER)
 
     inbox = await open_tab("agent")
     page = inbox.page
     await inbox.log_in(base_url, "/", agent.email)
-    await _show_tab(inbox, "waiting")
+    await show_tab(inbox, "waiting")
     item = page.locator(".ticket-item", has_text="Joana Prado")
     await item.click()
     ticket_id = int(await item.get_attribute("data-id") or 0)

@@ -11,7 +11,7 @@ from playwright.async_api import Request, expect
 
 from service.users.models import Role
 from tests.factories import Tenant, agent_in, make_queue, make_ticket
-from tests.web.conftest import OpenTab, Tab
+from tests.helpers.browser import OpenTab, Tab
 
 _ONE_TICKET = re.compile(r"/api/tickets/\d+$")
 
