@@ -30,14 +30,13 @@ import random
 import secrets
 import time
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from service.audiences.models import ContactList
@@ -77,6 +76,7 @@ from service.demo_texts import (
     TAGS,
 )
 from service.queues.models import Queue
+from service.sql import insert_rows, reserve_ids
 from service.tags.models import Tag
 from service.tickets.lifecycle import BOT, TIMER, Actor
 from service.tickets.models import HistoryKind
@@ -843,50 +843,6 @@ def _flow_state(ticket: _Ticket, status: str, now: datetime) -> dict[str, Any]:
 # Writing ----------------------------------------------------------------------------------
 
 
-class _Bulk:
-    """Bulk statements on the transaction's connection, in its dialect."""
-
-    def __init__(self, connection: BaseDBAsyncClient) -> None:
-        self.connection = connection
-        self.postgres = connection.capabilities.dialect == "postgres"
-
-    def _marks(self, count: int, cast: dict[int, str]) -> str:
-        if not self.postgres:
-            return ", ".join("?" * count)
-        return ", ".join(f"${n + 1}{cast.get(n, '')}" for n in range(count))
-
-    async def insert(
-        self,
-        table: str,
-        columns: Sequence[str],
-        rows: Sequence[Sequence[Any]],
-        *,
-        json_columns: Iterable[str] = (),
-    ) -> None:
-        if not rows:
-            return
-        json_columns = set(json_columns)
-        cast = {i: "::jsonb" for i, c in enumerate(columns) if c in json_columns}
-        names = ", ".join(f'"{c}"' for c in columns)
-        sql = f'INSERT INTO "{table}" ({names}) VALUES ({self._marks(len(columns), cast)})'
-        await self.connection.execute_many(sql, [list(row) for row in rows])
-
-    async def reserve_ids(self, table: str, count: int) -> list[int]:
-        """`count` new ids of the table, increasing (the sequence's, on Postgres)."""
-        if count == 0:
-            return []
-        if self.postgres:
-            rows = await self.connection.execute_query_dict(
-                f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) AS id"
-                " FROM generate_series(1, $1)",
-                [count],
-            )
-            return sorted(int(row["id"]) for row in rows)
-        rows = await self.connection.execute_query_dict(f'SELECT MAX(id) AS id FROM "{table}"')
-        top = int(rows[0]["id"] or 0)
-        return list(range(top + 1, top + 1 + count))
-
-
 def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
@@ -962,8 +918,9 @@ async def generate_history(
     ) or await Connection.filter(company_id=company_id).order_by("-is_default", "id").first()
     if connection is None:
         raise ValueError(f"Company {company.name} has no connection: run `atende demo` first")
-    async with in_transaction() as db:
-        bulk = _Bulk(db)
+    # One transaction: the bulk inserts run on its connection too (service.sql takes the
+    # current one), and SQLite's reserved ids are safe only within it.
+    async with in_transaction():
         marker = f"{_ascii(_AGENTS[0][0]).replace(' ', '.')}@{email_domain}"
         if (
             await User.filter(email=marker).exists()
@@ -1004,16 +961,14 @@ async def generate_history(
         answers = planner.answers(recipients)
         tickets = sorted([*tickets, *answers], key=lambda t: t.created_at)
         await _idle_close_setting(company)
-        await _write_contacts(bulk, company, contacts, now)
+        await _write_contacts(company, contacts, now)
         members = [r.contact for r in recipients] or [c for c in contacts if "cliente" in c.tags]
         campaign = await _write_campaign(
-            bulk, company, connection, zone, start, recipients, members, people[-1].user_id
+            company, connection, zone, start, recipients, members, people[-1].user_id
         )
         if campaign is not None:
             _link_answers(tickets, recipients, campaign.id)
-        message_count, event_count = await _write_tickets(
-            bulk, company, connection, tickets, now, rng
-        )
+        message_count, event_count = await _write_tickets(company, connection, tickets, now, rng)
     return HistorySummary(
         company_id=company_id,
         days=days,
@@ -1036,15 +991,13 @@ async def _idle_close_setting(company: Company) -> None:
         await Setting.create(company=company, key=key, value=wrap_setting(_IDLE_CLOSE_MINUTES))
 
 
-async def _write_contacts(
-    bulk: _Bulk, company: Company, contacts: list[_Contact], now: datetime
-) -> None:
+async def _write_contacts(company: Company, contacts: list[_Contact], now: datetime) -> None:
     tags = {}
     for name, color in TAGS:
         tag, _ = await Tag.get_or_create(company=company, name=name, defaults={"color": color})
         tags[name] = tag.id
     for contact, contact_id in zip(
-        contacts, await bulk.reserve_ids("contacts", len(contacts)), strict=True
+        contacts, await reserve_ids(table="contacts", count=len(contacts)), strict=True
     ):
         contact.id = contact_id
     rows = []
@@ -1063,13 +1016,12 @@ async def _write_contacts(
         "id", "company_id", "number", "name", "email", "custom_fields", "is_group", "opted_out",
         "opted_out_at", "opted_out_reason", "language", "created_at", "updated_at",
     )  # fmt: skip
-    await bulk.insert("contacts", columns, rows, json_columns=("custom_fields",))
+    await insert_rows(table="contacts", columns=columns, rows=rows, json_columns=("custom_fields",))
     links = [(c.id, tags[name]) for c in contacts for name in c.tags]
-    await bulk.insert("contact_tags", ("contacts_id", "tag_id"), links)
+    await insert_rows(table="contact_tags", columns=("contacts_id", "tag_id"), rows=links)
 
 
 async def _write_campaign(
-    bulk: _Bulk,
     company: Company,
     connection: Connection,
     zone: ZoneInfo,
@@ -1083,8 +1035,10 @@ async def _write_campaign(
     listed = (start or first) - timedelta(days=1)
     contact_list = await ContactList.create(company=company, name=_LIST_NAME, created_at=listed)
     members_rows = [(contact_list.id, c.id, listed) for c in members]
-    await bulk.insert(
-        "contact_list_members", ("contact_list_id", "contact_id", "added_at"), members_rows
+    await insert_rows(
+        table="contact_list_members",
+        columns=("contact_list_id", "contact_id", "added_at"),
+        rows=members_rows,
     )
     if start is None:
         return None
@@ -1121,7 +1075,7 @@ async def _write_campaign(
         "campaign_id", "contact_id", "status", "variant", "body", "reason", "channel_message_id",
         "confirmed_at", "sent_at", "delivered_at", "read_at", "created_at",
     )  # fmt: skip
-    await bulk.insert("campaign_recipients", columns, rows)
+    await insert_rows(table="campaign_recipients", columns=columns, rows=rows)
     return campaign
 
 
@@ -1147,7 +1101,6 @@ def _delivery(rng: random.Random, at: datetime, now: datetime) -> str:
 
 
 async def _write_tickets(
-    bulk: _Bulk,
     company: Company,
     connection: Connection,
     tickets: list[_Ticket],
@@ -1156,7 +1109,7 @@ async def _write_tickets(
 ) -> tuple[int, int]:
     """The tickets, their messages and their history; how many messages and lines."""
     for ticket, ticket_id in zip(
-        tickets, await bulk.reserve_ids("tickets", len(tickets)), strict=True
+        tickets, await reserve_ids(table="tickets", count=len(tickets)), strict=True
     ):
         ticket.id = ticket_id
     rows = []
@@ -1212,14 +1165,15 @@ async def _write_tickets(
         "created_at", "updated_at", "handed_off_at", "accepted_at", "first_agent_reply_at",
         "closed_at",
     )  # fmt: skip
-    await bulk.insert("tickets", columns, rows, json_columns=("flow_state",))
+    await insert_rows(table="tickets", columns=columns, rows=rows, json_columns=("flow_state",))
     messages.sort(key=lambda m: (m[0], m[1], m[2]))
     message_columns = (
         "company_id", "ticket_id", "connection_id", "direction", "body", "channel_message_id",
         "status", "sender_user_id", "from_bot", "is_note", "processed_at", "created_at",
     )  # fmt: skip
-    await bulk.insert("messages", message_columns, [(m[3], m[1], *m[4:], m[0]) for m in messages])
+    message_rows = [(m[3], m[1], *m[4:], m[0]) for m in messages]
+    await insert_rows(table="messages", columns=message_columns, rows=message_rows)
     # In time order, as the app writes them (one ticket's lines at one moment keep theirs).
     history.sort(key=lambda line: (line[-1], line[1]))
-    await bulk.insert("ticket_events", EVENT_COLUMNS, history)
+    await insert_rows(table="ticket_events", columns=EVENT_COLUMNS, rows=history)
     return len(messages), len(history)

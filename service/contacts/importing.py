@@ -40,6 +40,7 @@ from service.contacts.schemas import (
 )
 from service.errors import Conflict, InvalidFields
 from service.http import unstorable_text
+from service.sql import insert_rows
 from service.tags.actions import create_tag_named
 from service.tags.models import Tag
 from service.tags.schemas import check_tag_name
@@ -513,12 +514,10 @@ def _apply(contact: Contact, entry: _Entry, fields: dict[str, Any], now: datetim
     contact.custom_fields = fields
 
 
-async def _link_tags(conn: Any, links: set[tuple[int, int]]) -> None:
-    # The through table has no model; ids are integers from the database, safe to inline.
-    ordered = sorted(links)
-    for start in range(0, len(ordered), 1000):
-        values = ",".join(f"({int(c)},{int(t)})" for c, t in ordered[start : start + 1000])
-        await conn.execute_query(f"INSERT INTO contact_tags (contacts_id, tag_id) VALUES {values}")
+async def _link_tags(links: set[tuple[int, int]]) -> None:
+    # The through table has no model to bulk_create: its rows in one executemany, in the
+    # batch's transaction (sorted: the same file writes the same rows in the same order).
+    await insert_rows(table="contact_tags", columns=("contacts_id", "tag_id"), rows=sorted(links))
 
 
 async def _write_batch(
@@ -532,7 +531,7 @@ async def _write_batch(
     now: datetime,
     totals: _Totals,
 ) -> None:
-    async with in_transaction() as conn:
+    async with in_transaction():
         # By id, not `number IN (...)`: right after a big import the planner's statistics
         # still think the table small and compare every row with every number.
         ids = [known[e.number] for e in batch if e.number in known]
@@ -617,7 +616,7 @@ async def _write_batch(
                 ],
             )
         if links:
-            await _link_tags(conn, links)
+            await _link_tags(links)
         if audits:
             await AuditLog.bulk_create(audits)
 

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["bind", "sqlite_value", "timestamp"]
+__all__ = ["bind", "placeholders", "sqlite_value", "timestamp"]
 
 # `:name`, not a Postgres cast (`::date`) nor a time in a literal (`'10:30'`).
 _PARAMETER = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
@@ -47,6 +47,15 @@ def bind(
         return numbers[name]
 
     return _PARAMETER.sub(marker, sql), values
+
+
+def placeholders(sql: str, *, postgres: bool) -> tuple[str, list[str]]:
+    """`sql` with its `:name` markers as the dialect's placeholders, and the name of the value
+    each placeholder takes, in order: for a statement run once per row (an executemany),
+    whose values are only known row by row."""
+    # Bound to their own names, the values come out as the names, in placeholder order.
+    names = {name: name for name in _PARAMETER.findall(sql)}
+    return bind(sql, names, postgres=postgres, convert=str)
 
 
 def sqlite_value(value: Any) -> Any:

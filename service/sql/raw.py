@@ -7,7 +7,7 @@ from typing import Any
 
 from tortoise import connections
 
-from service.sql.binding import bind, sqlite_value
+from service.sql.binding import bind, placeholders, sqlite_value
 
 __all__ = ["Sql"]
 
@@ -53,6 +53,13 @@ class Sql:
             return f"({left} IS NOT {right})"
         return f"({left} IS DISTINCT FROM {right})"
 
+    def json(self, text: str) -> str:
+        """SQL for JSON text as a JSON column's value: Postgres casts it to jsonb, SQLite
+        keeps JSON as the text itself."""
+        if self.dialect == "sqlite":
+            return text
+        return f"{text}::jsonb"
+
     def bind(self, sql: str, **params: Any) -> tuple[str, list[Any]]:
         """The statement in the dialect's placeholders and its values; a list parameter is
         one value (a Postgres array: `= ANY(:ids)`)."""
@@ -66,3 +73,20 @@ class Sql:
 
     async def execute(self, sql: str, **params: Any) -> None:
         await self.connection.execute_query(*self.bind(sql, **params))
+
+    async def execute_many(
+        self, sql: str, rows: Sequence[Sequence[Any]], *, names: Sequence[str]
+    ) -> None:
+        """Run `sql` once for each of `rows` in one executemany (no round trip per row), its
+        `:name` markers bound to the row's values, which `names` names in order."""
+        if not rows:
+            return
+        text, order = placeholders(sql, postgres=self.postgres)
+        index = {name: i for i, name in enumerate(names)}
+        missing = sorted(set(order) - set(index))
+        if missing:
+            raise KeyError(f"the rows have no value for :{', :'.join(missing)}")
+        positions = [index[name] for name in order]
+        convert = _same if self.postgres else sqlite_value
+        values = [[convert(row[i]) for i in positions] for row in rows]
+        await self.connection.execute_many(text, values)
