@@ -102,6 +102,7 @@ from bot.channel import (
     SendFailed,
     StateChange,
 )
+from bot.jids import is_group_jid
 from bot.sessions import Backoff
 
 __all__ = [
@@ -618,6 +619,15 @@ class NeonizeChannel:
         if source.Chat.Server not in (_USER_SERVER, _LID_SERVER, _GROUP_SERVER):
             return None  # status broadcasts, newsletters
         group = Jid2String(source.Chat) if source.IsGroup else None
+        if group is not None and not is_group_jid(group):
+            log.warning(
+                "connection %s: message %s dropped: unusable group id %s",
+                self.connection_id,
+                info.ID,
+                group,
+                extra={"connection_id": self.connection_id},
+            )
+            return None
         if source.IsFromMe and group is None:
             # Sent from the business's phone: the customer is the chat, not the sender.
             sender = await self._phone_of(client, source.Chat, source.RecipientAlt)

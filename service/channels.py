@@ -36,14 +36,15 @@ from service.connections.models import Connection, ConnectionStatus
 from service.connections.service import connection_updated
 from service.contacts.actions import follow_group_subject
 from service.events import message_updated
+from service.inbound import Pipeline
 from service.leases import Leases, connection_lease, installation_mark
 from service.loops import LoopHealth, backoff_seconds
 from service.outbound import OutboundSender
 from service.outbound_recovery import OutboundRecovery
-from service.pipeline import Pipeline
 from service.realtime.broker import SUBSCRIBED, Broker
 from service.sandbox.journal import JournaledSandbox
 from service.settings import Settings
+from service.sql import Sql
 
 __all__ = [
     "COMMAND",
@@ -130,8 +131,9 @@ async def whatsapp_store_lock(store: str) -> AsyncIterator[None]:
     a transaction-scoped advisory lock (pooled sessions keep no session locks, see db.py);
     a SQLite store with a lock file beside it."""
     if store.startswith(("postgres://", "postgresql://")):
-        async with in_transaction() as db:
-            await db.execute_query("SELECT pg_advisory_xact_lock($1)", [_STORE_LOCK_KEY])
+        async with in_transaction():
+            # Sql runs on the current connection: this transaction's, which holds the lock.
+            await Sql().execute("SELECT pg_advisory_xact_lock(:key)", key=_STORE_LOCK_KEY)
             yield
         return
     if fcntl is None:  # pragma: no cover

@@ -105,19 +105,12 @@ class ConnectionInfo:
 
 
 class BotConfigs:
-    """BotConfigs by connection, each valid for as long as its connection's stamp."""
+    """BotConfigs by connection, each valid for as long as its connection's stamp (read by
+    the inbound store with the connection, service.inbound.store)."""
 
     def __init__(self, size: int = 1_000) -> None:
         self._entries: OrderedDict[int, tuple[tuple[Any, ...], BotConfig]] = OrderedDict()
         self._size = size
-
-    async def connection(self, connection_id: int) -> ConnectionInfo | None:
-        """The connection (None if it is gone) and its current stamp: one statement."""
-        db = Connection._meta.db  # the transaction's connection when inside one
-        placeholder = "$1" if db.capabilities.dialect == "postgres" else "?"
-        sql = f"SELECT {STAMP_COLUMNS} FROM connections c WHERE c.id = {placeholder}"
-        rows = await db.execute_query_dict(sql, [connection_id])
-        return ConnectionInfo.of_row(connection_id, rows[0]) if rows else None
 
     async def config(self, info: ConnectionInfo) -> BotConfig:
         """The connection's bot: the cached one while the stamp matches, else read anew."""

@@ -11,7 +11,7 @@ ROOT = TESTS.parent
 
 # The directories of tests/service/ that are no package of service/: the top-level modules'
 # tests, grouped as CONVENTIONS.md's target layout groups the modules (tests/README.md).
-GROUPS = {"inbound", "runtime", "app"}
+GROUPS = {"runtime", "app"}
 
 
 def _is_test_module(name: str) -> bool:

@@ -13,6 +13,7 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, empty
 
 from bot.channel import InboundMessage, MediaRef
+from bot.jids import is_group_jid
 from bot.sandbox import SandboxChannel
 from service.auth.guard import requires
 from service.auth.tokens import Principal
@@ -23,7 +24,6 @@ from service.errors import InvalidFields, PayloadTooLarge
 from service.http import parse_body, parse_query, respond
 from service.media import clean_filename, clean_mime, remove_media, store_media
 from service.openapi import documented
-from service.pipeline import is_group_jid
 from service.sandbox.schemas import (
     SandboxGroupRenamed,
     SandboxInbound,

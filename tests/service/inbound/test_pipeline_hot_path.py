@@ -12,7 +12,7 @@ import httpx
 from sanic import Sanic
 
 from bot.channel import InboundMessage, Receipt
-from service.pipeline import Pipeline
+from service.inbound import Pipeline
 from service.tickets.models import Message, MessageStatus, Ticket, TicketStatus
 from tests.factories import Tenant, agent_in, unique
 from tests.helpers.realtime import feed
@@ -244,9 +244,7 @@ async def test_two_workers_processing_one_ticket_take_each_message_once(
     hub = app.ctx.channels
     first = hub.pipeline
     # Another worker: its own in-process order, so only the database keeps them apart.
-    second = Pipeline(
-        broker=hub.broker, sender=hub.sender, clock=first._clock, default_country="BR"
-    )
+    second = Pipeline(broker=hub.broker, sender=hub.sender, clock=first.clock, default_country="BR")
     stored = []
     for n, text in enumerate(["oi", "9", "8", "7", "6", "5"]):
         inbound = InboundMessage(
