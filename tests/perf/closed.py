@@ -8,6 +8,7 @@ and their spread."""
 
 from __future__ import annotations
 
+import gc
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -58,10 +59,15 @@ async def _sample(
     runs = {}
     for driver in drivers:
         replied = driver.replies
+        # What the previous runs left is collected now and kept out of the collector's
+        # scans, so that no driver pays for another's garbage (as pyperf does).
+        gc.collect()
+        gc.freeze()
         run = await closed_loop(
             handle_for(driver, numbers), conversations=conversations, messages_each=messages_each
         )
         await driver.settle()
+        gc.unfreeze()
         runs[driver.name] = (run, driver.replies - replied)
     return runs
 

@@ -43,6 +43,7 @@ __all__ = [
     "bench_settings",
     "running_app",
     "served",
+    "served_redis_url",
     "set_up_company",
 ]
 
@@ -51,6 +52,9 @@ DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/13"
 # Requests carrying this header have their SQL recorded under its value (tests.perf.statements).
 LABEL_HEADER = "x-bench-label"
 _BENCH_REDIS_DB = 13
+# The HTTP loop's server: a Redis database of its own, so that its hub does not spend CPU
+# on the in-process pipeline's events while that pipeline is being measured.
+_SERVED_REDIS_DB = 14
 _PASSWORD = "bench password, not a secret"
 
 
@@ -59,6 +63,11 @@ def asyncpg_dsn(url: str, *, database: str | None = None) -> str:
     parts = urlsplit(url.replace("postgres://", "postgresql://", 1))
     path = f"/{database}" if database is not None else parts.path
     return urlunsplit(parts._replace(path=path, query=""))
+
+
+def served_redis_url(url: str) -> str:
+    """Database 14 of the same Redis server: the HTTP loop server's (see _SERVED_REDIS_DB)."""
+    return urlunsplit(urlsplit(url)._replace(path=f"/{_SERVED_REDIS_DB}"))
 
 
 def bench_redis_url(url: str) -> str:

@@ -41,6 +41,7 @@ from tests.perf.environment import (
     bench_settings,
     running_app,
     served,
+    served_redis_url,
     set_up_company,
 )
 from tests.perf.fanout import FanoutSizes, measure_fanout
@@ -260,7 +261,10 @@ async def _inbound(
                 served(
                     settings,
                     log=settings.data_dir / "server-inbound.log",
-                    env={"MAX_CONNECTIONS_PER_IP": "100000"},
+                    env={
+                        "MAX_CONNECTIONS_PER_IP": "100000",
+                        "REDIS_URL": served_redis_url(settings.redis_url or DEFAULT_REDIS_URL),
+                    },
                 )
             )
             limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
