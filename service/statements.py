@@ -6,8 +6,8 @@ Statements are written with `?` for each parameter (SQLite's style) and turned i
 $2, …` for Postgres once per statement; a trailing ` FOR UPDATE` is Postgres's only. They
 run on the current transaction's connection if there is one, as the ORM's queries do.
 
-`insert` and `update` write a model's rows as the ORM would (its defaults, its conversions,
-its auto_now columns), from SQL built once per model and shape."""
+`insert` and `update_statement` write a model's rows as the ORM would (its defaults, its
+conversions, its auto_now columns), from SQL built once per model and shape."""
 
 from __future__ import annotations
 
@@ -31,11 +31,9 @@ __all__ = [
     "fetch",
     "in_dialect",
     "insert",
-    "insert_along",
     "insert_select",
     "insert_statement",
     "is_postgres",
-    "update",
     "update_statement",
 ]
 
@@ -155,33 +153,13 @@ def insert_statement(
     skip_conflicts: bool = False,
     returning: str = "id",
 ) -> Statement:
-    """The statement `insert` runs, returning the ids (or `returning`): for `insert_along`."""
+    """The statement `insert` runs, returning the ids (or `returning`): for a statement that
+    writes it together with others (service.inbound.postgres)."""
     now = timezone.now()
     columns = _columns(model)
     values = [_db_value(c, _value(c, row, now), model) for row in rows for c in columns]
     sql = _insert_sql(model, len(rows), skip_conflicts)
     return f"{sql} RETURNING {returning}", values
-
-
-async def insert_along(
-    model: type[M], rows: Sequence[Mapping[str, Any]], along: Sequence[Statement]
-) -> tuple[list[M], list[list[int]]]:
-    """`insert` with other statements run in the same round trip, before it (Postgres only:
-    SQLite cannot write in a WITH): an `update_statement`, an `insert_statement`. The rows
-    stored, and the ids each `insert_statement` returned, in order."""
-    if not rows:
-        raise ValueError("insert_along needs rows to insert")
-    sql, values = insert_statement(model, rows, returning="*")
-    ctes = [f"a{i} AS ({statement})" for i, (statement, _) in enumerate(along)]
-    returning = [i for i, (statement, _) in enumerate(along) if " RETURNING " in statement]
-    ids = "".join(f", (SELECT array_agg(id ORDER BY id) FROM a{i}) AS a{i}_ids" for i in returning)
-    sql = f"WITH {', '.join(ctes)}, m AS ({sql}) SELECT m.*{ids} FROM m"
-    stored = await fetch(sql, *(v for _, given in along for v in given), *values)
-    along_ids = [[int(i) for i in (stored[0][f"a{n}_ids"] or [])] for n in returning]
-    for row in stored:
-        for n in returning:
-            del row[f"a{n}_ids"]
-    return _instances(model, stored), along_ids
 
 
 @functools.cache
@@ -216,12 +194,6 @@ def update_statement(instance: Model, names: Sequence[str]) -> Statement:
     columns = _by_name(model)
     values = [_db_value(columns[n], getattr(instance, n), model) for n in names]
     return _update_sql(model, tuple(names)), [*values, instance.pk]
-
-
-async def update(instance: Model, names: Sequence[str]) -> None:
-    """Write these fields of the instance by its id (see `update_statement`)."""
-    sql, values = update_statement(instance, names)
-    await execute(sql, *values)
 
 
 @functools.cache

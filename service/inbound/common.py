@@ -19,7 +19,18 @@ from service.inbound.store import Customer, Row, Saved, Stored
 from service.statements import insert_statement, update_statement
 from service.tickets.models import ACTIVE_STATUSES, Message, Ticket, TicketEvent
 
-__all__ = ["ACTIVE", "SqlStore", "columns", "model_of", "prefixed", "selected"]
+__all__ = [
+    "ACTIVE",
+    "CLAIM_SQL",
+    "SqlStore",
+    "columns",
+    "customer_of",
+    "customer_sql",
+    "lines_of",
+    "model_of",
+    "prefixed",
+    "selected",
+]
 
 _M = TypeVar("_M", bound=Model)
 

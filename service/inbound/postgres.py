@@ -16,8 +16,6 @@ keeps each statement parsed once per connection), and each step in one round tri
 from __future__ import annotations
 
 import functools
-import itertools
-import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -37,25 +35,16 @@ from service.inbound.common import (
     selected,
 )
 from service.inbound.store import Customer, Row, Saved, Stored
-from service.statements import insert_select, insert_statement, update_statement
+from service.statements import in_dialect, insert_select, insert_statement, update_statement
 from service.tickets.models import Message, Ticket, TicketEvent
 
 __all__ = ["PostgresStore"]
-
-_PARAMETER = re.compile(r"\?")
 
 
 @functools.cache
 def _message() -> str:
     # Built on first use: the ORM knows a model's relation columns only once it is up.
     return selected(Message, "m", "m_")
-
-
-@functools.lru_cache(maxsize=512)
-def _numbered(sql: str) -> str:
-    """`?` parameters as Postgres numbers them (`$1, $2, …`)."""
-    numbers = itertools.count(1)
-    return _PARAMETER.sub(lambda _: f"${next(numbers)}", sql)
 
 
 def _with(parts: Sequence[tuple[str, str]], select: str) -> str:
@@ -141,7 +130,7 @@ class PostgresStore(SqlStore):
     async def _rows(self, sql: str, values: Sequence[Any]) -> list[Mapping[str, Any]]:
         # The transaction's connection when inside one, else one from the pool.
         async with get_connection("default").acquire_connection() as connection:
-            rows: list[Mapping[str, Any]] = await connection.fetch(_numbered(sql), *values)
+            rows: list[Mapping[str, Any]] = await connection.fetch(in_dialect(sql, True), *values)
         return rows
 
     async def customer(
