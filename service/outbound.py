@@ -26,7 +26,7 @@ from bot.channel import (
 from service.clock import Clock
 from service.events import message_updated
 from service.realtime.broker import Broker
-from service.statements import execute, fetch
+from service.sql import execute, fetch
 from service.tickets.models import Message, MessageStatus
 
 __all__ = ["OutboundSender", "apply_receipt"]
@@ -327,14 +327,14 @@ class OutboundSender:
         # never sent again (service.outbound_recovery).
         if message.id in self._held:
             self._held.discard(message.id)
-        elif not await execute(_CLAIM_SQL, self._clock(), message.id):
+        elif not await execute(_CLAIM_SQL, now=self._clock(), id=message.id):
             return  # sent meanwhile, or left uncertain by a crash
         self._in_flight.add(message.id)
         try:
             try:
                 channel_id = await channel.send(outbound)
             except ChannelUnavailable:
-                await execute(_UNCLAIM_SQL, message.id)  # it did not leave: free to retry
+                await execute(_UNCLAIM_SQL, id=message.id)  # it did not leave: free to retry
                 return
             except SendFailed as failure:
                 await Message.filter(id=message.id).update(
@@ -351,7 +351,9 @@ class OutboundSender:
             await asyncio.sleep(0)
             early = self._early.pop(key, None)
             status = MessageStatus.sent if early is None else _RECEIPT_STATUS[early.status]
-            await execute(_SENT_SQL, status.value, channel_id, message.id)
+            await execute(
+                _SENT_SQL, status=status.value, channel_message_id=channel_id, id=message.id
+            )
         finally:
             self._in_flight.discard(message.id)
         self._sent(state)
@@ -385,17 +387,19 @@ def _media_of(message: Message) -> MediaRef | None:
 
 
 _SENT_SQL = (
-    "UPDATE messages SET status = ?, channel_message_id = ? WHERE id = ? AND status = 'pending'"
+    "UPDATE messages SET status = :status, channel_message_id = :channel_message_id"
+    " WHERE id = :id AND status = 'pending'"
 )
 _CLAIM_SQL = (
-    "UPDATE messages SET send_started_at = ?"
-    " WHERE id = ? AND status = 'pending' AND send_started_at IS NULL"
+    "UPDATE messages SET send_started_at = :now"
+    " WHERE id = :id AND status = 'pending' AND send_started_at IS NULL"
 )
-_UNCLAIM_SQL = "UPDATE messages SET send_started_at = NULL WHERE id = ? AND status = 'pending'"
+_UNCLAIM_SQL = "UPDATE messages SET send_started_at = NULL WHERE id = :id AND status = 'pending'"
 # One statement: move the message forward and return it, or nothing when it is unknown or
 # already as far (a late "delivered" never undoes a "read"; a failed message stays failed).
 _RECEIPT_SQL = {
-    status: "UPDATE messages SET status = ? WHERE connection_id = ? AND channel_message_id = ?"
+    status: "UPDATE messages SET status = :status WHERE connection_id = :connection_id"
+    " AND channel_message_id = :channel_message_id"
     " AND status IN ({}) RETURNING *".format(
         ", ".join(f"'{s.value}'" for s, order in _ORDER.items() if order < _ORDER[status])
     )
@@ -407,6 +411,9 @@ async def apply_receipt(receipt: Receipt) -> Message | None:
     """Move the message a receipt names forward (never backward); None if unknown."""
     status = _RECEIPT_STATUS[receipt.status]
     rows = await fetch(
-        _RECEIPT_SQL[status], status.value, receipt.connection_id, receipt.channel_message_id
+        _RECEIPT_SQL[status],
+        status=status.value,
+        connection_id=receipt.connection_id,
+        channel_message_id=receipt.channel_message_id,
     )
     return Message._init_from_db(**rows[0]) if rows else None

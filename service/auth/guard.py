@@ -13,7 +13,7 @@ from sanic.response import HTTPResponse
 from service.auth.models import ApiToken
 from service.auth.tokens import API_TOKEN_PREFIX, Principal, decode_access_token, hash_token
 from service.errors import Forbidden, Unauthorized
-from service.statements import fetch
+from service.sql import fetch
 from service.users.models import Role
 
 __all__ = ["GUARD_ATTRIBUTE", "RouteGuard", "authenticate", "principal_of", "requires"]
@@ -54,7 +54,7 @@ async def principal_of(request: Request, token: str) -> Principal:
     # loses access at once.
     # Every API call reads it: one hand-written statement (the ORM's query building cost
     # about a tenth of a worker's CPU under load).
-    rows = await fetch(_ACTIVE_USER_SQL, int(claims["sub"]), int(claims["cid"]))
+    rows = await fetch(_ACTIVE_USER_SQL, user_id=int(claims["sub"]), company_id=int(claims["cid"]))
     if not rows:
         raise Unauthorized("User no longer active")
     user = rows[0]
@@ -69,7 +69,7 @@ async def principal_of(request: Request, token: str) -> Principal:
 _ACTIVE_USER_SQL = (
     "SELECT u.id, u.company_id, u.role, u.is_super FROM users u"
     " JOIN companies c ON c.id = u.company_id"
-    " WHERE u.id = ? AND u.company_id = ? AND u.is_active AND c.is_active"
+    " WHERE u.id = :user_id AND u.company_id = :company_id AND u.is_active AND c.is_active"
 )
 
 

@@ -1,5 +1,6 @@
-"""The statements both stores share, written once with `?` for each parameter (SQLite's
-style; the Postgres store numbers them once per statement), and how a row becomes a model.
+"""The statements both stores share, written once with `:name` parameters (service.sql's
+style, compiled to the dialect's placeholders once per statement), and how a row becomes a
+model.
 
 A store subclass says how a statement runs (`_rows`) and overrides what its database does in
 fewer round trips."""
@@ -16,7 +17,7 @@ from tortoise.models import Model
 from service.contacts.models import Contact
 from service.flow_config import STAMP_COLUMNS, ConnectionInfo
 from service.inbound.store import Customer, Row, Saved, Stored
-from service.statements import insert_statement, update_statement
+from service.sql import insert_statement, update_statement
 from service.tickets.models import ACTIVE_STATUSES, Message, Ticket, TicketEvent
 
 __all__ = [
@@ -38,17 +39,20 @@ _M = TypeVar("_M", bound=Model)
 ACTIVE = ", ".join(f"'{status.value}'" for status in ACTIVE_STATUSES)
 _ACTIVE_VALUES = frozenset(status.value for status in ACTIVE_STATUSES)
 
-_CONNECTION_SQL = f"SELECT {STAMP_COLUMNS} FROM connections c WHERE c.id = ?"
-_CONTACT_SQL = "SELECT * FROM contacts WHERE company_id = ? AND number = ? LIMIT 1"
+_CONNECTION_SQL = f"SELECT {STAMP_COLUMNS} FROM connections c WHERE c.id = :connection_id"
+_CONTACT_SQL = "SELECT * FROM contacts WHERE company_id = :company_id AND number = :number LIMIT 1"
 _ACTIVE_TICKET_SQL = (
-    f"SELECT * FROM tickets WHERE contact_id = ? AND connection_id = ? AND status IN ({ACTIVE})"
-    " LIMIT 1"
+    "SELECT * FROM tickets WHERE contact_id = :contact_id AND connection_id = :connection_id"
+    f" AND status IN ({ACTIVE}) LIMIT 1"
 )
-_STORED_SQL = "SELECT 1 FROM messages WHERE connection_id = ? AND channel_message_id = ? LIMIT 1"
+_STORED_SQL = (
+    "SELECT 1 FROM messages WHERE connection_id = :connection_id"
+    " AND channel_message_id = :channel_message_id LIMIT 1"
+)
 # Under the ticket's lock: its unprocessed messages, marked processed by the transaction
 # that processes them (a rollback leaves them unprocessed, for `recover`).
 CLAIM_SQL = (
-    "UPDATE messages SET processed_at = ? WHERE ticket_id = ? AND direction = 'in'"
+    "UPDATE messages SET processed_at = :now WHERE ticket_id = :ticket_id AND direction = 'in'"
     " AND processed_at IS NULL RETURNING *"
 )
 _WAITING_SQL = (
@@ -83,22 +87,22 @@ def prefixed(model: type[_M], row: Mapping[str, Any], prefix: str) -> _M | None:
 def customer_sql(extra: str = "") -> str:
     """The connection's stamp, the contact with a number (columns `k_…`), its latest ticket
     on the connection (`t_…`, and `extra`) and whether it may be answering a campaign.
-    Parameters: since, number, connection id."""
+    Parameters: :since, :number, :connection_id."""
     # Whether a new conversation may answer a campaign: a campaign message went to the
-    # contact on this connection since `?` (read only when no conversation is going on).
+    # contact on this connection since `:since` (read only when no conversation is going on).
     campaign = (
         f"CASE WHEN t.status IN ({ACTIVE}) THEN NULL ELSE EXISTS (SELECT 1"
         " FROM campaign_recipients r JOIN campaigns g ON g.id = r.campaign_id"
-        " WHERE r.contact_id = k.id AND g.connection_id = c.id AND r.sent_at >= ?)"
+        " WHERE r.contact_id = k.id AND g.connection_id = c.id AND r.sent_at >= :since)"
         " END AS campaign_recent"
     )
     return (
         f"SELECT {STAMP_COLUMNS}, {selected(Contact, 'k', 'k_')}, {selected(Ticket, 't', 't_')}"
         f"{extra}, {campaign} FROM connections c"
-        " LEFT JOIN contacts k ON k.company_id = c.company_id AND k.number = ?"
+        " LEFT JOIN contacts k ON k.company_id = c.company_id AND k.number = :number"
         " LEFT JOIN tickets t ON t.id = (SELECT MAX(l.id) FROM tickets l"
         " WHERE l.contact_id = k.id AND l.connection_id = c.id)"
-        " WHERE c.id = ?"
+        " WHERE c.id = :connection_id"
     )
 
 
@@ -123,11 +127,11 @@ def lines_of(ids: Sequence[int], lines: Sequence[Row]) -> list[TicketEvent]:
 class SqlStore:
     """The statements of service.inbound.store.InboundStore that both databases run alike."""
 
-    async def _rows(self, sql: str, values: Sequence[Any]) -> list[Mapping[str, Any]]:
+    async def _rows(self, sql: str, params: Mapping[str, Any]) -> list[Mapping[str, Any]]:
         raise NotImplementedError
 
-    async def _models(self, model: type[_M], sql: str, values: Sequence[Any]) -> list[_M]:
-        return [model_of(model, row) for row in await self._rows(sql, values)]
+    async def _models(self, model: type[_M], sql: str, params: Mapping[str, Any]) -> list[_M]:
+        return [model_of(model, row) for row in await self._rows(sql, params)]
 
     async def _insert(
         self, model: type[_M], rows: Sequence[Row], *, skip_conflicts: bool = True
@@ -140,7 +144,7 @@ class SqlStore:
         return sorted(await self._models(model, sql, values), key=lambda m: m.pk)
 
     async def connection(self, connection_id: int) -> ConnectionInfo | None:
-        rows = await self._rows(_CONNECTION_SQL, [connection_id])
+        rows = await self._rows(_CONNECTION_SQL, {"connection_id": connection_id})
         return ConnectionInfo.of_row(connection_id, rows[0]) if rows else None
 
     async def first_message(
@@ -149,7 +153,9 @@ class SqlStore:
         return None
 
     async def contact(self, company_id: int, number: str) -> Contact | None:
-        found = await self._models(Contact, _CONTACT_SQL, [company_id, number])
+        found = await self._models(
+            Contact, _CONTACT_SQL, {"company_id": company_id, "number": number}
+        )
         return found[0] if found else None
 
     async def add_contact(self, row: Row) -> Contact | None:
@@ -161,7 +167,9 @@ class SqlStore:
         return made[0] if made else None
 
     async def active_ticket(self, contact_id: int, connection_id: int) -> Ticket | None:
-        found = await self._models(Ticket, _ACTIVE_TICKET_SQL, [contact_id, connection_id])
+        found = await self._models(
+            Ticket, _ACTIVE_TICKET_SQL, {"contact_id": contact_id, "connection_id": connection_id}
+        )
         return found[0] if found else None
 
     async def add_message(self, row: Row) -> int | None:
@@ -169,7 +177,8 @@ class SqlStore:
         return made[0].id if made else None
 
     async def is_stored(self, connection_id: int, channel_message_id: str) -> bool:
-        return bool(await self._rows(_STORED_SQL, [connection_id, channel_message_id]))
+        params = {"connection_id": connection_id, "channel_message_id": channel_message_id}
+        return bool(await self._rows(_STORED_SQL, params))
 
     async def save(
         self, ticket: Ticket, changed: Sequence[str], replies: Sequence[Row], lines: Sequence[Row]
@@ -192,4 +201,4 @@ class SqlStore:
         return None  # a store without row versions always processes under the lock
 
     async def waiting_tickets(self) -> list[int]:
-        return [int(row["ticket_id"]) for row in await self._rows(_WAITING_SQL, [])]
+        return [int(row["ticket_id"]) for row in await self._rows(_WAITING_SQL, {})]

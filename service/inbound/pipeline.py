@@ -12,7 +12,7 @@ from service.inbound.sqlite import SqliteStore
 from service.inbound.store import InboundStore
 from service.outbound import OutboundSender
 from service.realtime.broker import Broker
-from service.statements import is_postgres
+from service.sql import is_postgres
 
 __all__ = ["Pipeline"]
 

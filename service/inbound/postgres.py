@@ -35,7 +35,7 @@ from service.inbound.common import (
     selected,
 )
 from service.inbound.store import Customer, Row, Saved, Stored
-from service.statements import in_dialect, insert_select, insert_statement, update_statement
+from service.sql import compiled, insert_select, insert_statement, update_statement
 from service.tickets.models import Message, Ticket, TicketEvent
 
 __all__ = ["PostgresStore"]
@@ -96,52 +96,55 @@ def _first_sql(contact: tuple[str, str], ticket: tuple[str, str], message: tuple
 def _lock_and_claim_sql() -> str:
     # The claim reads after the lock is granted: a message that the lock's previous holder
     # claimed is re-checked on its newest version and skipped.
-    claim = CLAIM_SQL.replace("ticket_id = ?", "ticket_id = (SELECT id FROM t)")
+    claim = CLAIM_SQL.replace("ticket_id = :ticket_id", "ticket_id = (SELECT id FROM t)")
     return _with(
-        [("t", "SELECT * FROM tickets WHERE id = ? FOR UPDATE"), ("m", claim)],
+        [("t", "SELECT * FROM tickets WHERE id = :ticket_id FOR UPDATE"), ("m", claim)],
         f"SELECT {selected(Ticket, 't', 't_')}, {_message()} FROM t LEFT JOIN m ON true",
     )
 
 
 # No older message of the ticket waits: processing this one first would break their order.
 _NONE_OLDER_WAITS = (
-    " AND NOT EXISTS (SELECT 1 FROM messages w WHERE w.ticket_id = ? AND w.direction = 'in'"
-    " AND w.processed_at IS NULL AND w.id < ?)"
+    " AND NOT EXISTS (SELECT 1 FROM messages w WHERE w.ticket_id = :u_pk"
+    " AND w.direction = 'in' AND w.processed_at IS NULL AND w.id < :message_id)"
 )
 _UNLOCKED_CLAIM = (
-    "UPDATE messages SET processed_at = ? WHERE id = ? AND processed_at IS NULL"
+    "UPDATE messages SET processed_at = :now WHERE id = :message_id AND processed_at IS NULL"
     " AND EXISTS (SELECT 1 FROM u) RETURNING id"
 )
 
 
-def _typed_rows(model: type[Any], rows: Sequence[Row], source: str) -> tuple[str, list[Any]]:
+def _typed_rows(
+    model: type[Any], rows: Sequence[Row], source: str, prefix: str, into: dict[str, Any]
+) -> str:
     """`INSERT … SELECT` of the rows, one `SELECT … FROM source` each: stored only for the
     rows `source` has (one when the statement's condition held, none otherwise)."""
-    names, values, selects = "", [], []
-    for row in rows:
-        names, select, given = insert_select(model, row, {})
+    names, selects = "", []
+    for i, row in enumerate(rows):
+        names, select, given = insert_select(model, row, {}, prefix=f"{prefix}r{i}_")
         selects.append(f"SELECT {select} FROM {source}")
-        values.extend(given)
+        into.update(given)
     table = model._meta.db_table
-    return f'INSERT INTO "{table}" ({names}) {" UNION ALL ".join(selects)} RETURNING *', values
+    return f'INSERT INTO "{table}" ({names}) {" UNION ALL ".join(selects)} RETURNING *'
 
 
 class PostgresStore(SqlStore):
-    async def _rows(self, sql: str, values: Sequence[Any]) -> list[Mapping[str, Any]]:
+    async def _rows(self, sql: str, params: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+        text, names = compiled(sql, True)
+        values = [params[name] for name in names]
         # The transaction's connection when inside one, else one from the pool.
         async with get_connection("default").acquire_connection() as connection:
-            rows: list[Mapping[str, Any]] = await connection.fetch(in_dialect(sql, True), *values)
+            rows: list[Mapping[str, Any]] = await connection.fetch(text, *values)
         return rows
 
     async def customer(
         self, *, connection_id: int, number: str, since: datetime, message: Row
     ) -> Customer | None:
-        names, select, values = insert_select(
-            Message, message, {"company_id": "r.c_company_id", "ticket_id": "r.t_id"}
+        names, select, params = insert_select(
+            Message, message, {"company_id": "r.c_company_id", "ticket_id": "r.t_id"}, prefix="m_"
         )
-        rows = await self._rows(
-            _storing_sql(names, select), [since, number, connection_id, *values]
-        )
+        params.update(since=since, number=number, connection_id=connection_id)
+        rows = await self._rows(_storing_sql(names, select), params)
         if not rows:
             return None
         row = rows[0]
@@ -163,11 +166,17 @@ class PostgresStore(SqlStore):
     async def first_message(
         self, *, connection: ConnectionInfo, contact: Row, ticket: Row, message: Row
     ) -> Stored | None:
-        k_names, k_select, k_values = insert_select(Contact, contact, {})
-        t_names, t_select, t_values = insert_select(Ticket, ticket, {"contact_id": "k.id"})
-        m_names, m_select, m_values = insert_select(Message, message, {"ticket_id": "t.id"})
+        k_names, k_select, params = insert_select(Contact, contact, {}, prefix="k_")
+        t_names, t_select, t_values = insert_select(
+            Ticket, ticket, {"contact_id": "k.id"}, prefix="t_"
+        )
+        m_names, m_select, m_values = insert_select(
+            Message, message, {"ticket_id": "t.id"}, prefix="m_"
+        )
+        params.update(t_values)
+        params.update(m_values)
         sql = _first_sql((k_names, k_select), (t_names, t_select), (m_names, m_select))
-        rows = await self._rows(sql, [*k_values, *t_values, *m_values])
+        rows = await self._rows(sql, params)
         if not rows:
             return None
         made = prefixed(Contact, rows[0], "k_")
@@ -190,7 +199,7 @@ class PostgresStore(SqlStore):
     async def lock_and_claim(
         self, ticket_id: int, now: datetime
     ) -> tuple[Ticket | None, list[Message]]:
-        rows = await self._rows(_lock_and_claim_sql(), [ticket_id, now])
+        rows = await self._rows(_lock_and_claim_sql(), {"ticket_id": ticket_id, "now": now})
         if not rows:
             return None, []
         claimed = [prefixed(Message, row, "m_") for row in rows]
@@ -201,19 +210,19 @@ class PostgresStore(SqlStore):
         self, ticket: Ticket, changed: Sequence[str], replies: Sequence[Row], lines: Sequence[Row]
     ) -> Saved:
         parts: list[tuple[str, str]] = []
-        values: list[Any] = []
+        values: dict[str, Any] = {}
         if changed:
-            sql, given = update_statement(ticket, changed)
+            sql, given = update_statement(ticket, changed, prefix="u_")
             parts.append(("u", sql))
-            values.extend(given)
+            values.update(given)
         if lines:
-            sql, given = insert_statement(TicketEvent, lines)
+            sql, given = insert_statement(TicketEvent, lines, prefix="h")
             parts.append(("h", sql))
-            values.extend(given)
+            values.update(given)
         if replies:
-            sql, given = insert_statement(Message, replies, returning="*")
+            sql, given = insert_statement(Message, replies, returning="*", prefix="m")
             parts.append(("m", sql))
-            values.extend(given)
+            values.update(given)
         if not parts:
             return Saved([], [])
         saved = await self._saved(parts, values, lines, bool(replies))
@@ -231,22 +240,19 @@ class PostgresStore(SqlStore):
         ticket = stored.ticket
         assert ticket is not None, "an unlocked save of a ticket not read"
         assert stored.version is not None, "an unlocked save without a row version"
-        update, given = update_statement(ticket, changed)
-        parts = [("u", f"{update} AND xmin = ?{_NONE_OLDER_WAITS} RETURNING id")]
-        values: list[Any] = [*given, stored.version, ticket.id, stored.message_id]
+        update, values = update_statement(ticket, changed, prefix="u_")
+        parts = [("u", f"{update} AND xmin = :version{_NONE_OLDER_WAITS} RETURNING id")]
+        values.update(version=stored.version, message_id=stored.message_id, now=now)
         parts.append(("c", _UNLOCKED_CLAIM))
-        values.extend([now, stored.message_id])
         for name, model, rows in (("h", TicketEvent, lines), ("m", Message, replies)):
             if rows:
-                sql, given = _typed_rows(model, rows, "c")
-                parts.append((name, sql))
-                values.extend(given)
+                parts.append((name, _typed_rows(model, rows, "c", name, values)))
         return await self._saved(parts, values, lines, bool(replies), claimed=True)
 
     async def _saved(
         self,
         parts: Sequence[tuple[str, str]],
-        values: Sequence[Any],
+        values: Mapping[str, Any],
         lines: Sequence[Row],
         replies: bool,
         *,

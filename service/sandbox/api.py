@@ -34,7 +34,7 @@ from service.sandbox.schemas import (
     SandboxReceived,
     SandboxTyping,
 )
-from service.statements import fetch
+from service.sql import fetch
 from service.tenancy import get_owned, scoped
 from service.tickets.models import Direction, Message
 from service.tickets.service import message_out
@@ -169,12 +169,15 @@ async def sandbox_group_renamed(
 async def _stored(connection_id: int, channel_message_id: str) -> dict[str, Any] | None:
     """The message stored under this WhatsApp id (a hand-written statement: every simulated
     message reads it twice, and the ORM's query building costs more than the query)."""
-    rows = await fetch(_STORED_SQL, connection_id, channel_message_id)
+    rows = await fetch(
+        _STORED_SQL, connection_id=connection_id, channel_message_id=channel_message_id
+    )
     return rows[0] if rows else None
 
 
 _STORED_SQL = (
-    "SELECT id, media_path FROM messages WHERE connection_id = ? AND channel_message_id = ?"
+    "SELECT id, media_path FROM messages WHERE connection_id = :connection_id"
+    " AND channel_message_id = :channel_message_id"
 )
 
 

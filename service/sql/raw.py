@@ -1,19 +1,73 @@
-"""Raw SQL on the default Tortoise connection, with the few dialect differences in one place."""
+"""Raw SQL on the default Tortoise connection, with the few dialect differences in one place.
+
+A statement's text is turned into the dialect's placeholders once (`compiled`, cached by
+text): each run then only picks its values by name."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tortoise import connections
+from tortoise.backends.base.client import BaseDBAsyncClient
 
-from service.sql.binding import bind, placeholders, sqlite_value
+from service.sql.binding import placeholders, sqlite_value
 
-__all__ = ["Sql"]
+__all__ = ["Sql", "compiled", "execute", "fetch", "is_postgres", "values_of"]
 
 
 def _same(value: Any) -> Any:
     return value
+
+
+@functools.lru_cache(maxsize=4096)
+def compiled(sql: str, postgres: bool) -> tuple[str, tuple[str, ...]]:
+    """`sql` with its `:name` markers as the dialect's placeholders, and the name each
+    placeholder takes, in order. A trailing ` FOR UPDATE` is Postgres's only."""
+    if not postgres:
+        sql = sql.removesuffix(" FOR UPDATE")
+    text, names = placeholders(sql, postgres=postgres)
+    return text, tuple(names)
+
+
+def values_of(names: Sequence[str], params: Mapping[str, Any], *, postgres: bool) -> list[Any]:
+    """The values for a compiled statement's placeholders, as its backend compares them."""
+    try:
+        if postgres:
+            return [params[name] for name in names]
+        return [sqlite_value(params[name]) for name in names]
+    except KeyError as missing:
+        raise KeyError(f"the query needs a parameter :{missing.args[0]}") from None
+
+
+def _db() -> BaseDBAsyncClient:
+    # The "default" connection, or the transaction open on it in this task.
+    db: BaseDBAsyncClient = connections.get("default")
+    return db
+
+
+def is_postgres() -> bool:
+    """Whether the database is Postgres (else SQLite)."""
+    return _db().capabilities.dialect == "postgres"
+
+
+async def fetch(sql: str, **params: Any) -> list[dict[str, Any]]:
+    """The rows the statement returns, as dicts, on the current connection (the
+    transaction's, inside one)."""
+    db = _db()
+    postgres = db.capabilities.dialect == "postgres"
+    text, names = compiled(sql, postgres)
+    return await db.execute_query_dict(text, values_of(names, params, postgres=postgres))
+
+
+async def execute(sql: str, **params: Any) -> int:
+    """Run a statement that returns no rows; how many rows it changed."""
+    db = _db()
+    postgres = db.capabilities.dialect == "postgres"
+    text, names = compiled(sql, postgres)
+    changed, _ = await db.execute_query(text, values_of(names, params, postgres=postgres))
+    return int(changed)
 
 
 class Sql:
@@ -63,9 +117,9 @@ class Sql:
     def bind(self, sql: str, **params: Any) -> tuple[str, list[Any]]:
         """The statement in the dialect's placeholders and its values; a list parameter is
         one value (a Postgres array: `= ANY(:ids)`)."""
-        convert = _same if self.postgres else sqlite_value
+        text, names = compiled(sql, self.postgres)
         given = {**self._params, **params}
-        return bind(sql, given, postgres=self.postgres, convert=convert, arrays=True)
+        return text, values_of(names, given, postgres=self.postgres)
 
     async def rows(self, sql: str, **params: Any) -> list[Sequence[Any]]:
         _, rows = await self.connection.execute_query(*self.bind(sql, **params))
@@ -81,7 +135,7 @@ class Sql:
         `:name` markers bound to the row's values, which `names` names in order."""
         if not rows:
             return
-        text, order = placeholders(sql, postgres=self.postgres)
+        text, order = compiled(sql, self.postgres)
         index = {name: i for i, name in enumerate(names)}
         missing = sorted(set(order) - set(index))
         if missing:

@@ -13,7 +13,7 @@ from service.contacts.models import Contact
 from service.events import TICKET_HISTORY, TICKET_UPDATED
 from service.queues.models import Queue
 from service.realtime.events import EventBatch
-from service.statements import insert
+from service.sql import insert
 from service.tickets.audience import ticket_audience
 from service.tickets.lifecycle import Change
 from service.tickets.models import Ticket, TicketEvent

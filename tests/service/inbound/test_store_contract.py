@@ -19,7 +19,7 @@ from service.inbound.opening import contact_row
 from service.inbound.postgres import PostgresStore
 from service.inbound.sqlite import SqliteStore
 from service.inbound.store import InboundStore, Stored
-from service.statements import is_postgres
+from service.sql import is_postgres
 from service.tickets.models import Direction, Message, MessageStatus, Ticket, TicketStatus
 from tests.factories import Tenant, unique
 from tests.helpers.campaigns import sandbox_connection
