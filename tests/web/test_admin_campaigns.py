@@ -8,7 +8,6 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-import pytest
 from playwright.async_api import expect
 from sanic import Sanic
 
@@ -33,10 +32,6 @@ def _assert_clean(*tabs: Tab) -> None:
         assert tab.dialogs == [], f"{tab.name}: {tab.dialogs}"
 
 
-# Starting a campaign publishes its progress stamped with the machine's time, not the app's
-# clock (service/campaigns/actions.py: publish_progress without `now`), and later progress is
-# throttled against that stamp: until it takes the clock, this test runs at the machine's time.
-@pytest.mark.usefixtures("clock_at_machine_time")
 async def test_create_start_watch_pause_resume_and_cancel_a_campaign(
     app: Sanic[Any, Any],
     client: httpx.AsyncClient,
